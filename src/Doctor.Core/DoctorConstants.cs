@@ -1,0 +1,59 @@
+namespace Doctor;
+
+/// <summary>Every built-in default and hard limit in one place; docs/operations.md mirrors this file.</summary>
+public static class DoctorConstants
+{
+    /// <summary>Default listen address of <c>doctor serve</c>.</summary>
+    public const string DefaultUrls = "http://127.0.0.1:12345";
+
+    /// <summary>Default data directory (relative to the working directory).</summary>
+    public const string DefaultDataDir = "./doctor-data";
+
+    /// <summary>Largest accepted request body: 4 MiB (SPEC §1).</summary>
+    public const long MaxBodyBytes = 4 * 1024 * 1024;
+
+    /// <summary>Most events in one bulk body (SPEC §1).</summary>
+    public const int MaxEventsPerBody = 10_000;
+
+    /// <summary>Identifiers, names and types are 1–255 characters.</summary>
+    public const int MaxIdentifierLength = 255;
+
+    /// <summary>A details or metadata value is at most 4 KiB.</summary>
+    public const int MaxDetailValueBytes = 4 * 1024;
+
+    /// <summary>Deepest JSON nesting accepted.</summary>
+    public const int MaxJsonDepth = 32;
+
+    /// <summary>List page size when <c>limit</c> is not given.</summary>
+    public const int DefaultPageSize = 100;
+
+    /// <summary>Largest list page.</summary>
+    public const int MaxPageSize = 1000;
+
+    /// <summary>Most work items the engine applies before publishing a snapshot and dispatching notifications.</summary>
+    public const int EngineBatchSize = 1024;
+
+    /// <summary>Most events written in one group-commit transaction.</summary>
+    public const int StoreBatchEvents = 50_000;
+
+    /// <summary>Timeout of one webhook POST.</summary>
+    public static readonly TimeSpan DeliveryTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>First retry delay of a failed webhook; doubles each attempt, with ±20 % jitter.</summary>
+    public static readonly TimeSpan DeliveryFirstRetry = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Longest wait between two attempts of one webhook.</summary>
+    public static readonly TimeSpan DeliveryMaxRetryDelay = TimeSpan.FromSeconds(30);
+
+    /// <summary>A notification not delivered within this age is kept as dead.</summary>
+    public static readonly TimeSpan DeliveryMaxAge = TimeSpan.FromHours(1);
+
+    /// <summary>Delivery records kept per subscription for <c>/deliveries</c> (pending and dead ones are always kept).</summary>
+    public const int DeliveryHistoryPerSubscription = 100;
+
+    /// <summary>Fault timelines (profiler) kept in memory, newest first out last.</summary>
+    public const int TimelinesKept = 10_000;
+
+    /// <summary>Environment variable holding the first admin token.</summary>
+    public const string AdminTokenVariable = "DOCTOR_ADMIN_TOKEN";
+}

@@ -1,0 +1,125 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Doctor.Faults;
+using Doctor.Inventory;
+using Doctor.Serialization;
+using Doctor.Subscriptions;
+
+namespace Doctor.Notification;
+
+/// <summary>
+/// Writes the notification body of SPEC §5 straight to UTF-8. Two views: the admin view (host names, raw
+/// details, every correlation) for global admin subscriptions, and the tenant view, which carries only
+/// <c>host_id</c>, the abstract cause and correlations among the tenant's own faults.
+/// </summary>
+public static class NotificationWriter
+{
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static byte[] Write(
+        string notificationId, NotificationType type, Subscription subscription, DateTimeOffset generatedAt,
+        IReadOnlyList<NoticeResource> resources, Func<Fault, bool> admitsFault)
+    {
+        var buffer = new ArrayBufferWriter<byte>(512 + resources.Count * 400);
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            var tenant = !subscription.IsGlobal;
+            HashSet<string>? visible = null;
+            if (tenant)
+            {
+                visible = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var resource in resources)
+                {
+                    foreach (var fault in resource.Faults)
+                        visible.Add(fault.FaultId);
+                }
+            }
+
+            w.WriteStartObject();
+            w.WriteString("notification_id", notificationId);
+            w.WriteString("notification_type", type.Name());
+            w.WriteString("subscription_id", subscription.SubscriptionId);
+            if (subscription.ProjectId is null)
+                w.WriteNull("project_id");
+            else
+                w.WriteString("project_id", subscription.ProjectId);
+            w.WriteString("generated_at", Rfc3339.Format(generatedAt));
+            w.WriteStartArray("resources");
+            foreach (var resource in resources)
+                WriteResource(w, resource, tenant, visible, admitsFault);
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>One resource as notifications and subscribe responses show it.</summary>
+    public static void WriteResource(Utf8JsonWriter w, NoticeResource resource, bool tenant, HashSet<string>? visible, Func<Fault, bool> admitsFault)
+    {
+        w.WriteStartObject();
+        w.WriteString("resource_id", resource.Id);
+        w.WriteString("resource_type", resource.Type.Name());
+        w.WriteString("state", resource.State);
+        w.WriteString("host_status", resource.HostStatus.Name());
+        WriteNullable(w, "host_id", resource.HostId);
+        if (!tenant)
+        {
+            WriteNullable(w, "host", resource.Host);
+            WriteNullable(w, "project_id", resource.ProjectId);
+        }
+
+        w.WriteStartArray("faults");
+        foreach (var fault in resource.Faults)
+        {
+            if (admitsFault(fault))
+                WriteFault(w, fault, tenant, visible);
+        }
+
+        w.WriteEndArray();
+        w.WriteEndObject();
+    }
+
+    private static void WriteFault(Utf8JsonWriter w, Fault fault, bool tenant, HashSet<string>? visible)
+    {
+        w.WriteStartObject();
+        w.WriteString("fault_id", fault.FaultId);
+        w.WriteString("fault_type", fault.FaultType);
+        w.WriteString("severity", fault.Severity.Name());
+        w.WriteString("event_time", Rfc3339.Format(fault.EventTime));
+        w.WriteString("raised_at", Rfc3339.Format(fault.RaisedAt));
+        if (fault.ClearedAt is { } cleared)
+            w.WriteString("cleared_at", Rfc3339.Format(cleared));
+        else
+            w.WriteNull("cleared_at");
+        w.WriteString("probable_cause", fault.ProbableCause);
+        w.WriteBoolean("is_root_cause", fault.IsRootCause);
+        w.WriteStartArray("correlated_fault_ids");
+        foreach (var id in fault.CorrelatedFaultIds)
+        {
+            // A tenant must not learn which other tenants share its host through a shared root id.
+            if (!tenant || visible!.Contains(id))
+                w.WriteStringValue(id);
+        }
+
+        w.WriteEndArray();
+        w.WriteStartObject("details");
+        if (!tenant)
+        {
+            foreach (var (key, value) in fault.Details)
+                w.WriteString(key, value);
+        }
+
+        w.WriteEndObject();
+        w.WriteEndObject();
+    }
+
+    private static void WriteNullable(Utf8JsonWriter w, string name, string? value)
+    {
+        if (value is null)
+            w.WriteNull(name);
+        else
+            w.WriteString(name, value);
+    }
+}

@@ -1,0 +1,223 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using Doctor.Subscriptions;
+using Microsoft.Extensions.Logging;
+
+namespace Doctor.Notification;
+
+/// <summary>
+/// Delivers notifications to callbacks. Each subscription has its own queue, drained by at most one task at a
+/// time: deliveries to one consumer stay in order, and a slow or dead consumer only ever waits on itself.
+/// Failed attempts are retried with exponential backoff and jitter until <see cref="DeliveryOptions.MaxAge"/>.
+/// </summary>
+public sealed partial class WebhookDispatcher : IAsyncDisposable
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+
+    private readonly HttpClient _client;
+    private readonly TimeProvider _time;
+    private readonly DeliveryOptions _options;
+    private readonly ILogger _logger;
+    private readonly Func<string, Subscription?> _lookup;
+    private readonly ConcurrentDictionary<string, SubscriptionQueue> _queues = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private int _inFlight;
+
+    /// <param name="lookup">The subscription as it is now (null once deleted: its queue is dropped).</param>
+    public WebhookDispatcher(HttpClient client, TimeProvider time, DeliveryOptions options, Func<string, Subscription?> lookup, ILogger<WebhookDispatcher> logger)
+    {
+        _client = client;
+        _time = time;
+        _options = options;
+        _lookup = lookup;
+        _logger = logger;
+    }
+
+    /// <summary>Deliveries not yet finished, over all subscriptions.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
+    public void Enqueue(Subscription subscription, Delivery delivery)
+    {
+        var queue = _queues.GetOrAdd(subscription.SubscriptionId, static (_, s) => new SubscriptionQueue(s), subscription);
+        queue.Target = subscription.CallbackUrl;
+        Interlocked.Increment(ref _inFlight);
+        queue.Pending.Enqueue(delivery);
+        queue.Remember(delivery, _options.HistoryPerSubscription);
+        if (Interlocked.CompareExchange(ref queue.Running, 1, 0) == 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Self.DrainAsync(state.Queue), (Self: this, Queue: queue), preferLocal: false);
+    }
+
+    /// <summary>The subscription's recent, pending and dead deliveries, newest first.</summary>
+    public IReadOnlyList<DeliveryInfo> Deliveries(string subscriptionId) =>
+        _queues.TryGetValue(subscriptionId, out var queue) ? queue.History() : [];
+
+    /// <summary>Queues a dead delivery again (the redelivery lever); false when there is no such dead delivery.</summary>
+    public bool Redeliver(Subscription subscription, string notificationId)
+    {
+        if (!_queues.TryGetValue(subscription.SubscriptionId, out var queue) || queue.FindDead(notificationId) is not { } dead)
+            return false;
+        var again = new Delivery(dead.NotificationId, dead.Type, dead.Body, dead.Signature, _time.GetUtcNow(), null);
+        Enqueue(subscription, again);
+        return true;
+    }
+
+    private async Task DrainAsync(SubscriptionQueue queue)
+    {
+        while (true)
+        {
+            while (queue.Pending.TryPeek(out var delivery))
+            {
+                if (_stopping.IsCancellationRequested)
+                    return;
+                if (_lookup(queue.SubscriptionId) is null)
+                {
+                    Drop(queue);
+                    return;
+                }
+
+                if (await AttemptAsync(queue, delivery))
+                {
+                    Finish(queue, delivery, DeliveryState.Delivered);
+                    continue;
+                }
+
+                var now = _time.GetUtcNow();
+                if (now - delivery.CreatedAt >= _options.MaxAge)
+                {
+                    LogDead(queue.SubscriptionId, delivery.NotificationId, delivery.Attempts);
+                    Finish(queue, delivery, DeliveryState.Dead);
+                    continue;
+                }
+
+                var delay = Backoff(delivery.Attempts);
+                delivery.NextAttemptAt = now + delay;
+                try
+                {
+                    await Task.Delay(delay, _time, _stopping.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            Volatile.Write(ref queue.Running, 0);
+            if (queue.Pending.IsEmpty || Interlocked.CompareExchange(ref queue.Running, 1, 0) != 0)
+                return;
+        }
+    }
+
+    private async Task<bool> AttemptAsync(SubscriptionQueue queue, Delivery delivery)
+    {
+        delivery.Attempts++;
+        delivery.LastAttemptAt = _time.GetUtcNow();
+        delivery.NextAttemptAt = null;
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, queue.Target) { Content = new ByteArrayContent(delivery.Body) };
+            request.Content.Headers.ContentType = Json;
+            request.Headers.TryAddWithoutValidation("X-Doctor-Notification-Id", delivery.NotificationId);
+            if (delivery.Signature is not null)
+                request.Headers.TryAddWithoutValidation(Signatures.Header, delivery.Signature);
+            using var timeout = new CancellationTokenSource(_options.Timeout, _time);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
+            delivery.Timeline?.Sent(queue.SubscriptionId);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            delivery.LastStatus = (int)response.StatusCode;
+            if (response.IsSuccessStatusCode)
+            {
+                delivery.Timeline?.Delivered(queue.SubscriptionId);
+                delivery.LastError = null;
+                return true;
+            }
+
+            delivery.LastError = $"HTTP {(int)response.StatusCode}";
+        }
+        catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
+        {
+            delivery.LastError = $"timed out after {_options.Timeout.TotalSeconds:0.###} s";
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException or IOException or InvalidOperationException)
+        {
+            delivery.LastError = ex.InnerException?.Message ?? ex.Message;
+        }
+
+        LogAttemptFailed(queue.SubscriptionId, delivery.NotificationId, delivery.Attempts, delivery.LastError);
+        return false;
+    }
+
+    private TimeSpan Backoff(int attempts)
+    {
+        var exponent = Math.Min(attempts - 1, 20);
+        var delay = Math.Min(_options.FirstRetryDelay.TotalMilliseconds * Math.Pow(2, exponent), _options.MaxRetryDelay.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(delay * (0.8 + Random.Shared.NextDouble() * 0.4));
+    }
+
+    private void Finish(SubscriptionQueue queue, Delivery delivery, DeliveryState state)
+    {
+        delivery.State = state;
+        if (state == DeliveryState.Delivered)
+            delivery.DeliveredAt = _time.GetUtcNow();
+        queue.Pending.TryDequeue(out _);
+        Interlocked.Decrement(ref _inFlight);
+    }
+
+    private void Drop(SubscriptionQueue queue)
+    {
+        while (queue.Pending.TryDequeue(out _))
+            Interlocked.Decrement(ref _inFlight);
+        _queues.TryRemove(queue.SubscriptionId, out _);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivery of {NotificationId} to subscription {SubscriptionId} failed (attempt {Attempt}): {Error}")]
+    private partial void LogAttemptFailed(string subscriptionId, string notificationId, int attempt, string? error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Delivery of {NotificationId} to subscription {SubscriptionId} is dead after {Attempts} attempts")]
+    private partial void LogDead(string subscriptionId, string notificationId, int attempts);
+
+    private sealed class SubscriptionQueue(Subscription subscription)
+    {
+        private readonly LinkedList<Delivery> _history = new();
+
+        public string SubscriptionId { get; } = subscription.SubscriptionId;
+        public string Target { get; set; } = subscription.CallbackUrl;
+        public ConcurrentQueue<Delivery> Pending { get; } = new();
+        public int Running;
+
+        public void Remember(Delivery delivery, int keep)
+        {
+            lock (_history)
+            {
+                _history.AddFirst(delivery);
+                // Finished deliveries beyond the limit are forgotten; pending and dead ones stay visible.
+                var node = _history.Last;
+                while (_history.Count > keep && node is not null)
+                {
+                    var previous = node.Previous;
+                    if (node.Value.State == DeliveryState.Delivered)
+                        _history.Remove(node);
+                    node = previous;
+                }
+            }
+        }
+
+        public IReadOnlyList<DeliveryInfo> History()
+        {
+            lock (_history)
+                return [.. _history.Select(d => d.Snapshot())];
+        }
+
+        public Delivery? FindDead(string notificationId)
+        {
+            lock (_history)
+                return _history.FirstOrDefault(d => d.NotificationId == notificationId && d.State == DeliveryState.Dead);
+        }
+    }
+}

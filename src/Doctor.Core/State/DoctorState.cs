@@ -1,0 +1,20 @@
+using Doctor.Access;
+using Doctor.Faults;
+using Doctor.Inventory;
+using Doctor.Subscriptions;
+
+namespace Doctor.State;
+
+/// <summary>
+/// Everything the engine owns, as one immutable version. The engine publishes a new version after each
+/// batch; API readers take the current one and never block it.
+/// </summary>
+public sealed record DoctorState(
+    ResourceMap Map,
+    FaultBook Faults,
+    SubscriptionBook Subscriptions,
+    TokenBook Tokens,
+    long ProcessedSeq)
+{
+    public static readonly DoctorState Empty = new(ResourceMap.Empty, FaultBook.Empty, SubscriptionBook.Empty, TokenBook.Empty, 0);
+}

@@ -1,0 +1,165 @@
+using Doctor.Access;
+using Doctor.Faults;
+using Doctor.Inventory;
+using Doctor.Subscriptions;
+
+namespace Doctor.State;
+
+/// <summary>
+/// The engine's working copy of one <see cref="DoctorState"/> for one unit of work (an event or a command):
+/// either all of it becomes the next version, or, if the work throws, none of it does.
+/// </summary>
+public sealed class StateEditor
+{
+    private readonly DoctorState _base;
+    private ResourceMapEditor? _map;
+    private FaultBookEditor? _faults;
+    private SubscriptionBookEditor? _subscriptions;
+    private TokenBookEditor? _tokens;
+
+    public StateEditor(DoctorState state, DateTimeOffset now)
+    {
+        _base = state;
+        Now = now;
+    }
+
+    /// <summary>The clock reading for this unit of work (commands); events use their recorded time instead.</summary>
+    public DateTimeOffset Now { get; }
+
+    /// <summary>Row changes in the order they were made; the store applies them in that order.</summary>
+    public List<RowChange> Changes { get; } = [];
+
+    public long ProcessedSeq { get; set; }
+
+    /// <summary>The version this editor started from (read-only queries that need no edits).</summary>
+    public DoctorState Base => _base;
+
+    public ResourceMapEditor Map => _map ??= new ResourceMapEditor(_base.Map, Changes);
+    public FaultBookEditor Faults => _faults ??= new FaultBookEditor(_base.Faults, Changes);
+    public SubscriptionBookEditor Subscriptions => _subscriptions ??= new SubscriptionBookEditor(_base.Subscriptions, Changes);
+    public TokenBookEditor Tokens => _tokens ??= new TokenBookEditor(_base.Tokens, Changes);
+
+    public DoctorState Build() => new(
+        _map?.Build() ?? _base.Map,
+        _faults?.Build() ?? _base.Faults,
+        _subscriptions?.Build() ?? _base.Subscriptions,
+        _tokens?.Build() ?? _base.Tokens,
+        Math.Max(_base.ProcessedSeq, ProcessedSeq));
+}
+
+/// <summary>Mutable view of a <see cref="FaultBook"/>.</summary>
+public sealed class FaultBookEditor
+{
+    private readonly List<RowChange> _changes;
+    private readonly TableEditor<Fault> _all;
+    private readonly MultiIndexEditor _active;
+
+    internal FaultBookEditor(FaultBook book, List<RowChange> changes)
+    {
+        _changes = changes;
+        _all = book.All.Edit();
+        _active = book.ActiveByResource.Edit();
+    }
+
+    public Fault? Get(string faultId) => _all.Get(faultId);
+
+    /// <summary>Active faults on a resource, in id (raise) order.</summary>
+    public IEnumerable<Fault> ActiveOn(ResourceType type, string id)
+    {
+        foreach (var faultId in _active.Get(Keys.Resource(type, id)))
+            yield return _all.Get(faultId)!;
+    }
+
+    public void Put(Fault fault)
+    {
+        var old = _all.Get(fault.FaultId);
+        if (old is { IsActive: true })
+            _active.Remove(old.ResourceKey, old.FaultId);
+        _all.Put(fault.FaultId, fault);
+        if (fault.IsActive)
+            _active.Add(fault.ResourceKey, fault.FaultId);
+        _changes.Add(new RowChange(RowKind.Fault, fault.FaultId, fault));
+    }
+
+    public FaultBook Build() => new(_all.Build(), _active.Build());
+}
+
+/// <summary>Mutable view of a <see cref="SubscriptionBook"/>.</summary>
+public sealed class SubscriptionBookEditor
+{
+    private readonly List<RowChange> _changes;
+    private readonly TableEditor<Subscription> _all;
+    private readonly MultiIndexEditor _byProject;
+
+    internal SubscriptionBookEditor(SubscriptionBook book, List<RowChange> changes)
+    {
+        _changes = changes;
+        _all = book.All.Edit();
+        _byProject = book.ByProject.Edit();
+    }
+
+    public Subscription? Get(string id) => _all.Get(id);
+
+    public void Put(Subscription subscription)
+    {
+        Remove(subscription.SubscriptionId, logged: false);
+        _all.Put(subscription.SubscriptionId, subscription);
+        _byProject.Add(SubscriptionBook.KeyOf(subscription), subscription.SubscriptionId);
+        _changes.Add(new RowChange(RowKind.Subscription, subscription.SubscriptionId, subscription));
+    }
+
+    public bool Remove(string id) => Remove(id, logged: true);
+
+    private bool Remove(string id, bool logged)
+    {
+        var old = _all.Get(id);
+        if (old is null)
+            return false;
+        _all.Remove(id);
+        _byProject.Remove(SubscriptionBook.KeyOf(old), id);
+        if (logged)
+            _changes.Add(new RowChange(RowKind.Subscription, id, null));
+        return true;
+    }
+
+    public SubscriptionBook Build() => new(_all.Build(), _byProject.Build());
+}
+
+/// <summary>Mutable view of a <see cref="TokenBook"/>.</summary>
+public sealed class TokenBookEditor
+{
+    private readonly List<RowChange> _changes;
+    private readonly TableEditor<Token> _all;
+    private readonly TableEditor<Token> _byHash;
+
+    internal TokenBookEditor(TokenBook book, List<RowChange> changes)
+    {
+        _changes = changes;
+        _all = book.All.Edit();
+        _byHash = book.ByHash.Edit();
+    }
+
+    public Token? Get(string tokenId) => _all.Get(tokenId);
+
+    public void Put(Token token)
+    {
+        if (_all.Get(token.TokenId) is { } old)
+            _byHash.Remove(old.Hash);
+        _all.Put(token.TokenId, token);
+        _byHash.Put(token.Hash, token);
+        _changes.Add(new RowChange(RowKind.Token, token.TokenId, token));
+    }
+
+    public bool Remove(string tokenId)
+    {
+        var old = _all.Get(tokenId);
+        if (old is null)
+            return false;
+        _all.Remove(tokenId);
+        _byHash.Remove(old.Hash);
+        _changes.Add(new RowChange(RowKind.Token, tokenId, null));
+        return true;
+    }
+
+    public TokenBook Build() => new(_all.Build(), _byHash.Build());
+}

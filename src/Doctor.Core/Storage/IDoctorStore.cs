@@ -1,0 +1,60 @@
+using Doctor.Events;
+using Doctor.State;
+
+namespace Doctor.Storage;
+
+/// <summary>
+/// The durable side of Doctor, behind one narrow seam: an append-only event log with group commit, and the
+/// persisted state the engine rebuilds its in-memory map from at start.
+/// </summary>
+public interface IDoctorStore : IAsyncDisposable
+{
+    /// <summary>Opens (and migrates) the store and returns the persisted state plus the events still to process.</summary>
+    Task<LoadedState> LoadAsync(CancellationToken cancellationToken);
+
+    /// <summary>Receives every newly committed event, in log order, right after its commit.</summary>
+    void OnCommitted(Action<IReadOnlyList<EventRecord>> sink);
+
+    /// <summary>Makes the events durable (one fsync shared with concurrent callers) and returns their ids;
+    /// a repeated id or monitor key yields the original id and is not processed again.</summary>
+    Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken);
+
+    /// <summary>Queues the engine's changes; they commit in order, <paramref name="batch"/>'s completion says when.</summary>
+    void Persist(ChangeBatch batch);
+
+    Task<StoredEvent?> GetEventAsync(string id, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<StoredEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken);
+}
+
+/// <summary>What the store held at start.</summary>
+public sealed record LoadedState(DoctorState State, IReadOnlyList<EventRecord> Unprocessed, bool IsNew);
+
+/// <summary>Ids of an append, in request order, and which of them were new.</summary>
+public sealed record AppendResult(IReadOnlyList<string> EventIds, IReadOnlyList<EventRecord> Recorded);
+
+/// <summary>The engine's changes for one batch of work, with the log position they bring the state to.</summary>
+public sealed class ChangeBatch(IReadOnlyList<RowChange> changes, IReadOnlyList<EventOutcome> outcomes, long processedSeq)
+{
+    private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public IReadOnlyList<RowChange> Changes { get; } = changes;
+    public IReadOnlyList<EventOutcome> Outcomes { get; } = outcomes;
+    public long ProcessedSeq { get; } = processedSeq;
+
+    /// <summary>Completes when the batch is committed (or faults with the storage error).</summary>
+    public Task Committed => _done.Task;
+
+    internal void Complete() => _done.TrySetResult();
+
+    internal void Fail(Exception error) => _done.TrySetException(error);
+}
+
+/// <summary>A recorded event with what became of it.</summary>
+public sealed record StoredEvent(long Seq, RawEvent Event, DateTimeOffset RecordedAt, EventStatus Status, IReadOnlyList<string> FaultIds, string? Reason);
+
+/// <summary>Filters of <c>GET /v1/events</c>.</summary>
+public sealed record EventQuery(string? Type, DateTimeOffset? Since, string? Marker, int Limit);
+
+/// <summary>The store could not make data durable; the request must not be acknowledged.</summary>
+public sealed class StoreUnavailableException(string message, Exception? inner = null) : Exception(message, inner);
