@@ -24,6 +24,7 @@ public sealed partial class DoctorEngine : IAsyncDisposable
     private DoctorState _state = DoctorState.Empty;
     private Thread? _thread;
     private long _processedSeq;
+    private int _disposed;
 
     public DoctorEngine(IDoctorStore store, FaultProcessor processor, INoticeSink notifier, TimeProvider time, ILogger<DoctorEngine> logger)
     {
@@ -177,7 +178,7 @@ public sealed partial class DoctorEngine : IAsyncDisposable
 
         if (changes.Count > 0 || outcomes.Count > 0)
         {
-            var persisted = new ChangeBatch(changes, outcomes, state.ProcessedSeq);
+            var persisted = new ChangeBatch(changes, outcomes, state.ProcessedSeq, durable: commands.Count > 0);
             _store.Persist(persisted);
             foreach (var command in commands)
                 command.CompleteWhen(persisted.Committed);
@@ -201,6 +202,8 @@ public sealed partial class DoctorEngine : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         _inbox.CompleteAdding();
         if (_thread is not null)
             await Task.Run(() => _thread.Join(TimeSpan.FromSeconds(10)));

@@ -171,8 +171,8 @@ public sealed partial class WebhookDispatcher : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        _stopping.Cancel();
-        _stopping.Dispose();
+        if (!_stopping.IsCancellationRequested)
+            _stopping.Cancel();
         return ValueTask.CompletedTask;
     }
 

@@ -34,13 +34,15 @@ public sealed record LoadedState(DoctorState State, IReadOnlyList<EventRecord> U
 public sealed record AppendResult(IReadOnlyList<string> EventIds, IReadOnlyList<EventRecord> Recorded);
 
 /// <summary>The engine's changes for one batch of work, with the log position they bring the state to.</summary>
-public sealed class ChangeBatch(IReadOnlyList<RowChange> changes, IReadOnlyList<EventOutcome> outcomes, long processedSeq)
+/// <param name="durable">Holds an acknowledged admin command: must be synced (events can be replayed from the log instead).</param>
+public sealed class ChangeBatch(IReadOnlyList<RowChange> changes, IReadOnlyList<EventOutcome> outcomes, long processedSeq, bool durable = false)
 {
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public IReadOnlyList<RowChange> Changes { get; } = changes;
     public IReadOnlyList<EventOutcome> Outcomes { get; } = outcomes;
     public long ProcessedSeq { get; } = processedSeq;
+    public bool Durable { get; } = durable;
 
     /// <summary>Completes when the batch is committed (or faults with the storage error).</summary>
     public Task Committed => _done.Task;

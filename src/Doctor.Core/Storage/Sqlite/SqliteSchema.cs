@@ -1,13 +1,15 @@
 namespace Doctor.Storage.Sqlite;
 
-/// <summary>Versioned schema migrations, applied in order at start inside one transaction each.</summary>
+/// <summary>
+/// Versioned schema migrations of the two files, applied in order at start, one transaction each.
+/// The event log is the truth; the state file is a checkpoint of what the engine made of it.
+/// </summary>
 internal static class SqliteSchema
 {
-    public static readonly string[] Migrations =
+    /// <summary>events.db: the append-only log (fsync on every commit).</summary>
+    public static readonly string[] Log =
     [
-        // v1: the event log, what became of each event, and the engine's state as one row per record.
         """
-        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE events (
             seq INTEGER PRIMARY KEY,
             id TEXT NOT NULL UNIQUE,
@@ -17,6 +19,14 @@ internal static class SqliteSchema
             recorded_at TEXT NOT NULL,
             body TEXT NOT NULL);
         CREATE INDEX events_by_type ON events (type, seq);
+        """,
+    ];
+
+    /// <summary>state.db: one row per record, the outcome of each event, and the log position reached.</summary>
+    public static readonly string[] State =
+    [
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
         CREATE TABLE event_outcomes (
             seq INTEGER PRIMARY KEY,
             status TEXT NOT NULL,

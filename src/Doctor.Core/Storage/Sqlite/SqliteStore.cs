@@ -1,5 +1,5 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Doctor.Access;
 using Doctor.Events;
@@ -14,238 +14,259 @@ using Microsoft.Extensions.Logging;
 namespace Doctor.Storage.Sqlite;
 
 /// <summary>
-/// The embedded store: one SQLite file in WAL mode with <c>synchronous=FULL</c>. A single writer thread takes
-/// every pending append and change batch, writes them in one transaction and commits once, so concurrent
-/// requests share one fsync (group commit). Readers use their own connections and never wait for it.
+/// The embedded store: two SQLite files in WAL mode, each with its own writer thread and group commit.
+/// <c>events.db</c> is the log and syncs every commit, so a 202 means "on disk". <c>state.db</c> is the engine's
+/// checkpoint: it syncs only when a batch carries an acknowledged admin command, because anything else it holds
+/// can be replayed from the log. Keeping them apart means an event never waits behind a state write.
 /// </summary>
 public sealed partial class SqliteStore : IDoctorStore
 {
-    private readonly string _path;
+    private readonly string _logPath;
+    private readonly string _statePath;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
-    private readonly BlockingCollection<object> _queue = new(new ConcurrentQueue<object>());
-    private Thread? _writer;
-    private SqliteConnection? _connection;
+    private SqliteConnection? _log;
+    private SqliteConnection? _state;
+    private LogStatements? _logStatements;
+    private StateStatements? _stateStatements;
+    private GroupCommitter<AppendRequest>? _logWriter;
+    private GroupCommitter<ChangeBatch>? _stateWriter;
     private Action<IReadOnlyList<EventRecord>> _sink = static _ => { };
-    private WriterCommands? _commands;
+    private int _disposed;
 
     public SqliteStore(string dataDirectory, TimeProvider time, ILogger<SqliteStore> logger)
     {
         Directory.CreateDirectory(dataDirectory);
-        _path = Path.Combine(dataDirectory, "doctor.db");
+        _logPath = Path.Combine(dataDirectory, "events.db");
+        _statePath = Path.Combine(dataDirectory, "state.db");
         _time = time;
         _logger = logger;
     }
-
-    private string ReadConnectionString => new SqliteConnectionStringBuilder
-    {
-        DataSource = _path, Mode = SqliteOpenMode.ReadOnly, Pooling = true,
-    }.ToString();
 
     public void OnCommitted(Action<IReadOnlyList<EventRecord>> sink) => _sink = sink;
 
     public Task<LoadedState> LoadAsync(CancellationToken cancellationToken)
     {
-        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _path, Pooling = false }.ToString());
-        connection.Open();
-        Execute(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000; PRAGMA foreign_keys=OFF;");
-        var isNew = Migrate(connection);
-        var loaded = Load(connection, isNew);
-        _connection = connection;
-        _commands = new WriterCommands(connection);
-        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "doctor-store-writer" };
-        _writer.Start();
+        _log = Open(_logPath, synchronous: "FULL");
+        _state = Open(_statePath, synchronous: "NORMAL");
+        var isNew = Migrate(_log, SqliteSchema.Log);
+        Migrate(_state, SqliteSchema.State);
+        var loaded = Load(_state, _log, isNew);
+        _logStatements = new LogStatements(_log);
+        _stateStatements = new StateStatements(_state);
+        _logWriter = new GroupCommitter<AppendRequest>("doctor-log-writer", CommitAppends, FailAppends, r => r.Events.Count, DoctorConstants.StoreBatchEvents);
+        _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + 1, DoctorConstants.StoreBatchEvents);
         return Task.FromResult(loaded);
     }
 
     public Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken)
     {
         var request = new AppendRequest(events, receivedTicks);
-        if (!_queue.TryAdd(request))
-            throw new StoreUnavailableException("the store is shutting down");
+        if (_logWriter is null || !_logWriter.TryAdd(request))
+            throw new StoreUnavailableException("the event log is not open");
         return request.Done.Task;
     }
 
     public void Persist(ChangeBatch batch)
     {
-        if (!_queue.TryAdd(batch))
-            batch.Fail(new StoreUnavailableException("the store is shutting down"));
+        if (_stateWriter is null || !_stateWriter.TryAdd(batch))
+            batch.Fail(new StoreUnavailableException("the state store is not open"));
     }
 
-    private void WriterLoop()
+    private void CommitAppends(List<AppendRequest> requests)
     {
-        var work = new List<object>();
-        var recorded = new List<EventRecord>();
-        while (true)
-        {
-            work.Clear();
-            recorded.Clear();
-            object? first;
-            try
-            {
-                if (!_queue.TryTake(out first, Timeout.Infinite))
-                    return;
-            }
-            catch (InvalidOperationException)
-            {
-                return; // completed and empty
-            }
-
-            work.Add(first);
-            var events = first is AppendRequest a ? a.Events.Count : 0;
-            while (events < DoctorConstants.StoreBatchEvents && _queue.TryTake(out var more))
-            {
-                work.Add(more);
-                if (more is AppendRequest m)
-                    events += m.Events.Count;
-            }
-
-            try
-            {
-                WriteBatch(work, recorded);
-            }
-            catch (Exception ex)
-            {
-                LogWriteFailed(ex, work.Count);
-                var error = new StoreUnavailableException("the event log could not be written: " + ex.Message, ex);
-                foreach (var item in work)
-                {
-                    if (item is AppendRequest r)
-                        r.Done.TrySetException(error);
-                    else if (item is ChangeBatch b)
-                        b.Fail(error);
-                }
-
-                continue;
-            }
-
-            foreach (var item in work)
-            {
-                if (item is AppendRequest r)
-                    r.Done.TrySetResult(new AppendResult(r.Ids, r.Recorded));
-                else if (item is ChangeBatch b)
-                    b.Complete();
-            }
-
-            if (recorded.Count > 0)
-                _sink(recorded.ToArray());
-        }
-    }
-
-    private void WriteBatch(List<object> work, List<EventRecord> recorded)
-    {
-        var c = _commands!;
-        using var transaction = _connection!.BeginTransaction();
-        c.Enlist(transaction);
+        var s = _logStatements!;
         var recordedAt = _time.GetUtcNow();
         var recordedText = Rfc3339.Format(recordedAt);
-        foreach (var item in work)
+        using (var transaction = _log!.BeginTransaction())
         {
-            if (item is AppendRequest append)
+            s.Enlist(transaction);
+            foreach (var request in requests)
             {
-                foreach (var e in append.Events)
+                request.Ids.Clear();
+                request.Recorded.Clear();
+                foreach (var e in request.Events)
                 {
-                    var seq = c.InsertEvent(e, recordedText);
+                    var seq = s.Insert(e, recordedText);
                     if (seq is null)
                     {
-                        append.Ids.Add(c.ExistingId(e) ?? e.Id);
+                        request.Ids.Add(s.ExistingId(e) ?? e.Id); // a repeat: same answer, not processed again
                         continue;
                     }
 
-                    append.Ids.Add(e.Id);
-                    var record = new EventRecord(seq.Value, e, recordedAt, append.ReceivedTicks, 0);
-                    append.Recorded.Add(record);
-                    recorded.Add(record);
+                    request.Ids.Add(e.Id);
+                    request.Recorded.Add(new EventRecord(seq.Value, e, recordedAt, request.ReceivedTicks, 0));
                 }
             }
-            else if (item is ChangeBatch batch)
+
+            transaction.Commit();
+        }
+
+        var committed = Stopwatch.GetTimestamp();
+        var all = new List<EventRecord>();
+        foreach (var request in requests)
+        {
+            for (var i = 0; i < request.Recorded.Count; i++)
             {
-                foreach (var change in batch.Changes)
-                    c.WriteRow(change);
-                foreach (var outcome in batch.Outcomes)
-                    c.WriteOutcome(outcome);
-                if (batch.ProcessedSeq > 0)
-                    c.SetMeta("processed_seq", batch.ProcessedSeq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                var record = request.Recorded[i];
+                if (record.ReceivedTicks != 0)
+                    request.Recorded[i] = record = record with { RecordedTicks = committed };
+                all.Add(record);
             }
         }
 
-        transaction.Commit();
-        if (recorded.Count > 0)
+        // The engine gets them before the callers hear "202", so processing starts as early as possible.
+        if (all.Count > 0)
+            _sink(all);
+        foreach (var request in requests)
+            request.Done.TrySetResult(new AppendResult(request.Ids.ToArray(), request.Recorded.ToArray()));
+    }
+
+    private void FailAppends(List<AppendRequest> requests, Exception error)
+    {
+        LogWriteFailed(error, "events.db", requests.Count);
+        var refused = new StoreUnavailableException("the event log could not be written: " + error.Message, error);
+        foreach (var request in requests)
+            request.Done.TrySetException(refused);
+    }
+
+    private void CommitChanges(List<ChangeBatch> batches)
+    {
+        var s = _stateStatements!;
+        s.SetSynchronous(batches.Any(b => b.Durable) ? "FULL" : "NORMAL");
+        long processed = 0;
+        using (var transaction = _state!.BeginTransaction())
         {
-            var now = Stopwatch.GetTimestamp();
-            for (var i = 0; i < recorded.Count; i++)
-                recorded[i] = recorded[i] with { RecordedTicks = recorded[i].ReceivedTicks == 0 ? 0 : now };
+            s.Enlist(transaction);
+            foreach (var batch in batches)
+            {
+                foreach (var change in batch.Changes)
+                    s.WriteRow(change);
+                foreach (var outcome in batch.Outcomes)
+                    s.WriteOutcome(outcome);
+                processed = Math.Max(processed, batch.ProcessedSeq);
+            }
+
+            if (processed > 0)
+                s.SetMeta("processed_seq", processed.ToString(CultureInfo.InvariantCulture));
+            transaction.Commit();
         }
+
+        foreach (var batch in batches)
+            batch.Complete();
+    }
+
+    private void FailChanges(List<ChangeBatch> batches, Exception error)
+    {
+        LogWriteFailed(error, "state.db", batches.Count);
+        var refused = new StoreUnavailableException("the state could not be written: " + error.Message, error);
+        foreach (var batch in batches)
+            batch.Fail(refused);
     }
 
     public async Task<StoredEvent?> GetEventAsync(string id, CancellationToken cancellationToken)
     {
-        await using var connection = new SqliteConnection(ReadConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText = SelectEvents + " WHERE e.id = $id";
-        command.Parameters.AddWithValue("$id", id);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        return await reader.ReadAsync(cancellationToken) ? ReadEvent(reader) : null;
+        var list = await QueryEventsAsync(" WHERE id = $id", [("$id", id)], 1, cancellationToken);
+        return list.Count == 0 ? null : list[0];
     }
 
-    public async Task<IReadOnlyList<StoredEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken)
+    public Task<IReadOnlyList<StoredEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken)
     {
-        await using var connection = new SqliteConnection(ReadConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
         var where = new List<string>();
+        var parameters = new List<(string, object)>();
         if (query.Type is not null)
         {
-            where.Add("e.type = $type");
-            command.Parameters.AddWithValue("$type", query.Type);
+            where.Add("type = $type");
+            parameters.Add(("$type", query.Type));
         }
 
         if (query.Since is { } since)
         {
-            where.Add("e.time >= $since");
-            command.Parameters.AddWithValue("$since", Rfc3339.Format(since));
+            where.Add("time >= $since");
+            parameters.Add(("$since", Rfc3339.Format(since)));
         }
 
         if (query.Marker is not null)
         {
-            where.Add("e.seq > coalesce((SELECT seq FROM events WHERE id = $marker), 9223372036854775807)");
-            command.Parameters.AddWithValue("$marker", query.Marker);
+            where.Add("seq > coalesce((SELECT seq FROM events WHERE id = $marker), 9223372036854775807)");
+            parameters.Add(("$marker", query.Marker));
         }
 
-        command.CommandText = SelectEvents + (where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty) + " ORDER BY e.seq LIMIT $limit";
-        command.Parameters.AddWithValue("$limit", query.Limit);
-        var list = new List<StoredEvent>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-            list.Add(ReadEvent(reader));
-        return list;
+        var sql = where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty;
+        return QueryEventsAsync(sql, parameters, query.Limit, cancellationToken);
     }
 
-    private const string SelectEvents =
-        "SELECT e.seq, e.body, e.recorded_at, o.status, o.fault_ids, o.reason FROM events e LEFT JOIN event_outcomes o ON o.seq = e.seq";
-
-    private static StoredEvent ReadEvent(SqliteDataReader reader)
+    private async Task<IReadOnlyList<StoredEvent>> QueryEventsAsync(string where, List<(string Name, object Value)> parameters, int limit, CancellationToken cancellationToken)
     {
-        var e = JsonSerializer.Deserialize<RawEvent>(reader.GetString(1), DoctorJson.Options)!;
-        Rfc3339.TryParse(reader.GetString(2), out var recordedAt);
-        var status = reader.IsDBNull(3) ? EventStatus.Pending : Enum.Parse<EventStatus>(reader.GetString(3), ignoreCase: true);
-        var faults = reader.IsDBNull(4) ? [] : JsonSerializer.Deserialize<string[]>(reader.GetString(4))!;
-        return new StoredEvent(reader.GetInt64(0), e, recordedAt, status, faults, reader.IsDBNull(5) ? null : reader.GetString(5));
+        var rows = new List<(long Seq, RawEvent Event, DateTimeOffset RecordedAt)>();
+        await using (var log = OpenReader(_logPath))
+        {
+            await using var command = log.CreateCommand();
+            command.CommandText = "SELECT seq, body, recorded_at FROM events" + where + " ORDER BY seq LIMIT $limit";
+            foreach (var (name, value) in parameters)
+                command.Parameters.AddWithValue(name, value);
+            command.Parameters.AddWithValue("$limit", limit);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                Rfc3339.TryParse(reader.GetString(2), out var recordedAt);
+                rows.Add((reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, recordedAt));
+            }
+        }
+
+        var outcomes = new Dictionary<long, (EventStatus, string[], string?)>();
+        if (rows.Count > 0)
+        {
+            await using var state = OpenReader(_statePath);
+            await using var command = state.CreateCommand();
+            command.CommandText = "SELECT seq, status, fault_ids, reason FROM event_outcomes WHERE seq BETWEEN $first AND $last";
+            command.Parameters.AddWithValue("$first", rows[0].Seq);
+            command.Parameters.AddWithValue("$last", rows[^1].Seq);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                outcomes[reader.GetInt64(0)] = (
+                    Enum.Parse<EventStatus>(reader.GetString(1), ignoreCase: true),
+                    JsonSerializer.Deserialize(reader.GetString(2), StoreJson.Default.StringArray) ?? [],
+                    reader.IsDBNull(3) ? null : reader.GetString(3));
+            }
+        }
+
+        return [.. rows.Select(r => outcomes.TryGetValue(r.Seq, out var o)
+            ? new StoredEvent(r.Seq, r.Event, r.RecordedAt, o.Item1, o.Item2, o.Item3)
+            : new StoredEvent(r.Seq, r.Event, r.RecordedAt, EventStatus.Pending, [], null))];
     }
 
-    private static bool Migrate(SqliteConnection connection)
+    private static SqliteConnection Open(string path, string synchronous)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        connection.Open();
+        Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=5000;");
+        return connection;
+    }
+
+    private static SqliteConnection OpenReader(string path)
+    {
+        var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = true }.ToString());
+        connection.Open();
+        return connection;
+    }
+
+    /// <summary>Applies the migrations not yet applied; true when the file was new.</summary>
+    private static bool Migrate(SqliteConnection connection, string[] migrations)
     {
         Execute(connection, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
         using var read = connection.CreateCommand();
         read.CommandText = "SELECT max(version) FROM schema_version";
         var current = read.ExecuteScalar() is long v ? (int)v : 0;
-        for (var version = current + 1; version <= SqliteSchema.Migrations.Length; version++)
+        if (current > migrations.Length)
+            throw new InvalidOperationException($"{connection.DataSource} has schema version {current}, newer than this Doctor ({migrations.Length}); refusing to start");
+        for (var version = current + 1; version <= migrations.Length; version++)
         {
             using var transaction = connection.BeginTransaction();
             using var command = connection.CreateCommand();
             command.Transaction = transaction;
-            command.CommandText = SqliteSchema.Migrations[version - 1] + $"; INSERT INTO schema_version VALUES ({version});";
+            command.CommandText = migrations[version - 1] + $"; INSERT INTO schema_version VALUES ({version});";
             command.ExecuteNonQuery();
             transaction.Commit();
         }
@@ -253,7 +274,7 @@ public sealed partial class SqliteStore : IDoctorStore
         return current == 0;
     }
 
-    private static LoadedState Load(SqliteConnection connection, bool isNew)
+    private static LoadedState Load(SqliteConnection state, SqliteConnection log, bool isNew)
     {
         var hosts = new List<Host>();
         var servers = new List<Server>();
@@ -261,35 +282,35 @@ public sealed partial class SqliteStore : IDoctorStore
         var faults = new List<Fault>();
         var subscriptions = new List<Subscription>();
         var tokens = new List<Token>();
-        using (var command = connection.CreateCommand())
+        using (var command = state.CreateCommand())
         {
-            command.CommandText = "SELECT kind, body FROM records ORDER BY kind, id";
+            command.CommandText = "SELECT kind, body FROM records";
             using var reader = command.ExecuteReader();
             while (reader.Read())
             {
                 var body = reader.GetString(1);
                 switch ((RowKind)reader.GetInt32(0))
                 {
-                    case RowKind.Host: hosts.Add(Deserialize<Host>(body)); break;
-                    case RowKind.Server: servers.Add(Deserialize<Server>(body)); break;
-                    case RowKind.Port: ports.Add(Deserialize<Port>(body)); break;
-                    case RowKind.Fault: faults.Add(Deserialize<Fault>(body)); break;
-                    case RowKind.Subscription: subscriptions.Add(Deserialize<Subscription>(body)); break;
-                    case RowKind.Token: tokens.Add(Deserialize<Token>(body)); break;
+                    case RowKind.Host: hosts.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Host)!); break;
+                    case RowKind.Server: servers.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Server)!); break;
+                    case RowKind.Port: ports.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Port)!); break;
+                    case RowKind.Fault: faults.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Fault)!); break;
+                    case RowKind.Subscription: subscriptions.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!); break;
+                    case RowKind.Token: tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
                 }
             }
         }
 
         long processed = 0;
-        using (var command = connection.CreateCommand())
+        using (var command = state.CreateCommand())
         {
             command.CommandText = "SELECT value FROM meta WHERE key = 'processed_seq'";
             if (command.ExecuteScalar() is string text)
-                processed = long.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+                processed = long.Parse(text, CultureInfo.InvariantCulture);
         }
 
         var unprocessed = new List<EventRecord>();
-        using (var command = connection.CreateCommand())
+        using (var command = log.CreateCommand())
         {
             command.CommandText = "SELECT seq, body, recorded_at FROM events WHERE seq > $seq ORDER BY seq";
             command.Parameters.AddWithValue("$seq", processed);
@@ -297,20 +318,14 @@ public sealed partial class SqliteStore : IDoctorStore
             while (reader.Read())
             {
                 Rfc3339.TryParse(reader.GetString(2), out var recordedAt);
-                unprocessed.Add(new EventRecord(reader.GetInt64(0), Deserialize<RawEvent>(reader.GetString(1)), recordedAt, 0, 0));
+                unprocessed.Add(new EventRecord(reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, recordedAt, 0, 0));
             }
         }
 
-        var state = new DoctorState(
-            ResourceMap.From(hosts, servers, ports),
-            FaultBook.From(faults),
-            SubscriptionBook.From(subscriptions),
-            TokenBook.From(tokens),
-            processed);
-        return new LoadedState(state, unprocessed, isNew);
+        var loaded = new DoctorState(
+            ResourceMap.From(hosts, servers, ports), FaultBook.From(faults), SubscriptionBook.From(subscriptions), TokenBook.From(tokens), processed);
+        return new LoadedState(loaded, unprocessed, isNew);
     }
-
-    private static T Deserialize<T>(string json) => JsonSerializer.Deserialize<T>(json, DoctorJson.Options)!;
 
     private static void Execute(SqliteConnection connection, string sql)
     {
@@ -319,23 +334,29 @@ public sealed partial class SqliteStore : IDoctorStore
         command.ExecuteNonQuery();
     }
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
-        _queue.CompleteAdding();
-        if (_writer is not null)
-            await Task.Run(() => _writer.Join(TimeSpan.FromSeconds(10)));
-        _commands?.Dispose();
-        if (_connection is not null)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return ValueTask.CompletedTask;
+        // The log first: whatever it accepted reaches the engine; then the state writer drains what the engine made.
+        _logWriter?.Dispose();
+        _stateWriter?.Dispose();
+        _logStatements?.Dispose();
+        _stateStatements?.Dispose();
+        foreach (var connection in new[] { _log, _state })
         {
-            Execute(_connection, "PRAGMA wal_checkpoint(TRUNCATE)");
-            await _connection.DisposeAsync();
+            if (connection is null)
+                continue;
+            Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE)");
+            connection.Dispose();
         }
 
-        _queue.Dispose();
+        SqliteConnection.ClearAllPools();
+        return ValueTask.CompletedTask;
     }
 
-    [LoggerMessage(Level = LogLevel.Critical, Message = "The store could not commit a batch of {Count} writes; they were refused")]
-    private partial void LogWriteFailed(Exception error, int count);
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Could not commit a batch of {Count} writes to {File}; they were refused")]
+    private partial void LogWriteFailed(Exception error, string file, int count);
 
     private sealed class AppendRequest(IReadOnlyList<RawEvent> events, long receivedTicks)
     {

@@ -1,0 +1,221 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Doctor.Cli.Client;
+using Doctor.Server.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+
+namespace Doctor.Cli.Bench;
+
+/// <summary>Parameters of the fault → webhook latency benchmark.</summary>
+public sealed record FaultBenchOptions(int VmsPerHost, int Projects, int Hosts, int Runs, int Warmup, string? JsonPath);
+
+/// <summary>
+/// Event → every owner's webhook, end to end on loopback: a real Doctor server (SQLite, fsync on), real HTTP
+/// consumers, one monotonic clock. Each run fails one host, waits for every owner's notification, then recovers it.
+/// </summary>
+public static class FaultLatencyBench
+{
+    private const string AdminToken = "bench-admin-token-0123456789abcdef";
+
+    public static async Task<int> RunAsync(FaultBenchOptions o, CancellationToken cancellationToken)
+    {
+        var dataDir = Directory.CreateTempSubdirectory("doctor-bench-").FullName;
+        var app = DoctorApp.Create([], options =>
+        {
+            options.DataDir = dataDir;
+            options.Urls = "http://127.0.0.1:0";
+            options.AdminToken = AdminToken;
+        }, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
+        await app.StartAsync(cancellationToken);
+        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        try
+        {
+            using var admin = new DoctorClient(url, AdminToken);
+            await LoadCloudAsync(admin, receiver, url, o, cancellationToken);
+            var result = await MeasureAsync(admin, receiver, o, cancellationToken);
+            Report(o, result);
+            return 0;
+        }
+        finally
+        {
+            await app.StopAsync(CancellationToken.None);
+            await app.DisposeAsync();
+            Directory.Delete(dataDir, recursive: true);
+        }
+    }
+
+    private static async Task LoadCloudAsync(DoctorClient admin, WebhookReceiver receiver, string url, FaultBenchOptions o, CancellationToken ct)
+    {
+        var hosts = new JsonArray();
+        var servers = new JsonArray();
+        var ports = new JsonArray();
+        for (var h = 0; h < o.Hosts; h++)
+        {
+            hosts.Add(new JsonObject { ["name"] = $"host-{h}", ["zone"] = "az1" });
+            for (var v = 0; v < o.VmsPerHost; v++)
+            {
+                var id = $"vm-{h}-{v}";
+                servers.Add(new JsonObject { ["id"] = id, ["name"] = id, ["project_id"] = $"project-{v % o.Projects}", ["host"] = $"host-{h}" });
+                ports.Add(new JsonObject { ["id"] = $"port-{h}-{v}", ["server_id"] = id, ["network_id"] = "net-1" });
+            }
+        }
+
+        await admin.PostAsync("/v1/inventory", new JsonObject { ["hosts"] = hosts, ["servers"] = servers, ["ports"] = ports }.ToJsonString(), ct);
+        for (var p = 0; p < o.Projects; p++)
+        {
+            var token = await admin.PostAsync("/v1/tokens", new { role = "project", project_id = $"project-{p}" }, ct);
+            using var project = new DoctorClient(url, token!["token"]!.GetValue<string>());
+            await project.PostAsync("/v1/subscriptions", new { callback_url = $"{receiver.Url}/project-{p}" }, ct);
+        }
+    }
+
+    private sealed record Measured(List<double> Ack, List<double> First, List<double> All, Dictionary<string, List<double>> Checkpoints, int Notifications);
+
+    private static async Task<Measured> MeasureAsync(DoctorClient admin, WebhookReceiver receiver, FaultBenchOptions o, CancellationToken ct)
+    {
+        var expected = Math.Min(o.Projects, o.VmsPerHost);
+        var arrivals = new List<long>();
+        TaskCompletionSource? done = null;
+        var remaining = 0;
+        receiver.OnReceived = r =>
+        {
+            lock (arrivals)
+            {
+                arrivals.Add(r.ArrivedTicks);
+                if (--remaining == 0)
+                    done?.TrySetResult();
+            }
+        };
+
+        var measured = new Measured([], [], [], new Dictionary<string, List<double>>(), 0);
+        var total = o.Warmup + o.Runs;
+        for (var run = 0; run < total; run++)
+        {
+            var host = $"host-{run % o.Hosts}";
+            lock (arrivals)
+            {
+                arrivals.Clear();
+                remaining = expected;
+                done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            var body = EventJson($"bench-{run}-down", "compute.host.down", host);
+            var start = Stopwatch.GetTimestamp();
+            using (var response = await admin.Http.PostAsync("v1/events", new StringContent(body, Encoding.UTF8, "application/json"), ct))
+            {
+                var acked = Stopwatch.GetTimestamp();
+                if ((int)response.StatusCode != 202)
+                    throw new InvalidOperationException($"event refused: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(ct)}");
+                if (run >= o.Warmup)
+                    measured.Ack.Add(Stopwatch.GetElapsedTime(start, acked).TotalMilliseconds);
+            }
+
+            await done.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            if (run >= o.Warmup)
+            {
+                lock (arrivals)
+                {
+                    measured.First.Add(Stopwatch.GetElapsedTime(start, arrivals.Min()).TotalMilliseconds);
+                    measured.All.Add(Stopwatch.GetElapsedTime(start, arrivals.Max()).TotalMilliseconds);
+                }
+
+                await CollectTimelineAsync(admin, host, measured.Checkpoints, ct);
+            }
+
+            lock (arrivals)
+            {
+                remaining = expected;
+                done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            var up = EventJson($"bench-{run}-up", "compute.host.up", host);
+            using (await admin.Http.PostAsync("v1/events", new StringContent(up, Encoding.UTF8, "application/json"), ct))
+            {
+            }
+
+            await done.Task.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        }
+
+        return measured with { Notifications = receiver.All.Count };
+    }
+
+    private static string EventJson(string id, string type, string host) => new JsonObject
+    {
+        ["event"] = new JsonObject
+        {
+            ["id"] = id, ["time"] = DateTime.UtcNow.ToString("O"), ["type"] = type,
+            ["details"] = new JsonObject { ["hostname"] = host, ["source"] = "bench" },
+        },
+    }.ToJsonString();
+
+    private static async Task CollectTimelineAsync(DoctorClient admin, string host, Dictionary<string, List<double>> checkpoints, CancellationToken ct)
+    {
+        var faults = await admin.GetAsync($"/v1/faults?state=active&resource_type=host&resource_id={host}", ct);
+        if (faults?["faults"]?[0]?["fault_id"]?.GetValue<string>() is not { } faultId)
+            return;
+        var timeline = await admin.GetAsync($"/v1/faults/{faultId}/timeline", ct);
+        foreach (var checkpoint in timeline?["checkpoints"]?.AsArray() ?? [])
+        {
+            if (checkpoint?["ms"] is JsonValue ms)
+                Add(checkpoints, checkpoint["name"]!.GetValue<string>(), ms.GetValue<double>());
+        }
+
+        var delivered = (timeline?["deliveries"]?.AsArray() ?? []).Select(d => d?["delivered_ms"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
+        if (delivered.Count > 0)
+            Add(checkpoints, "delivered", delivered.Max());
+    }
+
+    private static void Add(Dictionary<string, List<double>> map, string key, double value)
+    {
+        if (!map.TryGetValue(key, out var list))
+            map[key] = list = [];
+        list.Add(value);
+    }
+
+    private static void Report(FaultBenchOptions o, Measured m)
+    {
+        var ack = Percentiles.Of(m.Ack);
+        var first = Percentiles.Of(m.First);
+        var all = Percentiles.Of(m.All);
+        Console.WriteLine($"fault → webhook, {o.VmsPerHost} VMs of {Math.Min(o.Projects, o.VmsPerHost)} owners on the failed host, {o.Runs} runs (+{o.Warmup} warm-up), SQLite fsync on");
+        Console.WriteLine($"  202 accepted (durable):    {ack}");
+        Console.WriteLine($"  first owner notified:      {first}");
+        Console.WriteLine($"  every owner notified:      {all}");
+        Console.WriteLine("  server-side checkpoints (ms after received, p50 / p99):");
+        foreach (var (name, values) in m.Checkpoints)
+        {
+            var p = Percentiles.Of(values);
+            Console.WriteLine($"    {name,-20} {p.P50,8:0.000} / {p.P99,8:0.000}");
+        }
+
+        if (o.JsonPath is null)
+            return;
+        var report = new JsonObject
+        {
+            ["scenario"] = "fault_latency",
+            ["date"] = DateTime.UtcNow.ToString("O"),
+            ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription, ["runtime"] = Environment.Version.ToString() },
+            ["vms_on_failed_host"] = o.VmsPerHost,
+            ["owners"] = Math.Min(o.Projects, o.VmsPerHost),
+            ["runs"] = o.Runs,
+            ["accepted_ms"] = Json(ack),
+            ["first_owner_ms"] = Json(first),
+            ["notification_ms"] = Json(all),
+            ["checkpoints"] = new JsonObject(m.Checkpoints.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Json(Percentiles.Of(kv.Value))))),
+        };
+        var directory = Path.GetDirectoryName(Path.GetFullPath(o.JsonPath));
+        if (directory is not null)
+            Directory.CreateDirectory(directory);
+        File.WriteAllText(o.JsonPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        Console.WriteLine($"  written to {o.JsonPath}");
+    }
+
+    private static JsonObject Json(Percentiles p) => new()
+    {
+        ["p50"] = Math.Round(p.P50, 3), ["p95"] = Math.Round(p.P95, 3), ["p99"] = Math.Round(p.P99, 3), ["max"] = Math.Round(p.Max, 3), ["n"] = p.Count,
+    };
+}

@@ -1,0 +1,27 @@
+using System.CommandLine;
+using Doctor.Cli.Bench;
+
+namespace Doctor.Cli.Commands;
+
+/// <summary><c>doctor bench</c>: measured scenarios that print numbers and write JSON.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var vms = new Option<int>("--vms") { Description = "VMs on each host", DefaultValueFactory = _ => 50 };
+        var projects = new Option<int>("--projects") { Description = "owners (projects) sharing each host", DefaultValueFactory = _ => 10 };
+        var hosts = new Option<int>("--hosts") { Description = "hosts in the map (failed in turn)", DefaultValueFactory = _ => 8 };
+        var runs = new Option<int>("--runs") { Description = "measured failures", DefaultValueFactory = _ => 200 };
+        var warmup = new Option<int>("--warmup") { Description = "unmeasured failures first", DefaultValueFactory = _ => 30 };
+        var json = new Option<string?>("--json") { Description = "write the report to this JSON file" };
+        var fault = new Command("fault", "Event → every owner's webhook latency for one failed host") { vms, projects, hosts, runs, warmup, json };
+        fault.SetAction((result, cancellationToken) => FaultLatencyBench.RunAsync(
+            new FaultBenchOptions(
+                Positive(result.GetValue(vms)), Positive(result.GetValue(projects)), Positive(result.GetValue(hosts)),
+                Positive(result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), result.GetValue(json)),
+            cancellationToken));
+        return new Command("bench", "Benchmarks") { fault };
+    }
+
+    private static int Positive(int value) => value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "must be positive");
+}

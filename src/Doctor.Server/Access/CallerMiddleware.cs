@@ -1,0 +1,46 @@
+using Doctor.Control;
+using Doctor.Server.Http;
+
+namespace Doctor.Server.Access;
+
+/// <summary>
+/// Authenticates every request that reaches an endpoint (Bearer or X-Auth-Token) and enforces the endpoint's
+/// <see cref="AccessRule"/>. An endpoint without a rule is admin-only, so a forgotten declaration fails closed.
+/// </summary>
+public sealed class CallerMiddleware(RequestDelegate next, DoctorEngine engine, TimeProvider time)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null)
+            return next(context);
+        var rule = endpoint.Metadata.GetMetadata<AccessRule>() ?? new AccessRule([Doctor.Access.Role.Admin]);
+        if (rule.IsAnonymous)
+            return next(context);
+
+        var secret = SecretOf(context.Request);
+        if (secret is null)
+            return Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "send a token as 'Authorization: Bearer <token>' or 'X-Auth-Token: <token>'");
+        var token = engine.State.Tokens.Find(secret);
+        if (token is null || token.IsExpired(time.GetUtcNow()))
+            return Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "the token is unknown, revoked or expired");
+        if (!rule.Roles.Contains(token.Role))
+            return Problems.WriteAsync(context, StatusCodes.Status403Forbidden, $"the {token.Role.ToString().ToLowerInvariant()} role may not call this endpoint");
+
+        context.Features.Set(new Caller(token));
+        return next(context);
+    }
+
+    private static string? SecretOf(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        if (authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            var value = authorization["Bearer ".Length..].Trim();
+            return value.Length is > 0 and <= 512 ? value : null;
+        }
+
+        var openstack = request.Headers["X-Auth-Token"].ToString().Trim();
+        return openstack.Length is > 0 and <= 512 ? openstack : null;
+    }
+}

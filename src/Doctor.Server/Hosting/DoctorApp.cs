@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Sockets;
+using Doctor.Control;
+using Doctor.Inspection;
+using Doctor.Notification;
+using Doctor.Profiling;
+using Doctor.Serialization;
+using Doctor.Server.Access;
+using Doctor.Server.Events;
+using Doctor.Server.Faults;
+using Doctor.Server.Http;
+using Doctor.Server.Inventory;
+using Doctor.Server.Subscriptions;
+using Doctor.Storage;
+using Doctor.Storage.Sqlite;
+using Microsoft.Extensions.Options;
+
+namespace Doctor.Server.Hosting;
+
+/// <summary>Builds the one process that serves every API on one port (SPEC §1).</summary>
+public static class DoctorApp
+{
+    /// <summary>
+    /// Creates the application. Settings come from appsettings.json, DOCTOR_* environment variables and
+    /// <paramref name="args"/>; <paramref name="configure"/> lets tests and the CLI override them.
+    /// </summary>
+    public static WebApplication Create(string[] args, Action<DoctorServerOptions>? configure = null, Action<WebApplicationBuilder>? builderHook = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
+        builder.Configuration.AddJsonFile("appsettings.json", optional: true);
+        builder.Configuration.AddJsonFile(Path.Combine(Directory.GetCurrentDirectory(), "appsettings.json"), optional: true);
+        builder.Configuration.AddEnvironmentVariables();
+
+        var options = new DoctorServerOptions();
+        builder.Configuration.GetSection("Doctor").Bind(options);
+        options.DataDir = builder.Configuration["DOCTOR_DATA_DIR"] ?? options.DataDir;
+        options.Urls = builder.Configuration["DOCTOR_URLS"] ?? options.Urls;
+        options.AdminToken = builder.Configuration[DoctorConstants.AdminTokenVariable] ?? options.AdminToken;
+        configure?.Invoke(options);
+        Validate(options);
+
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.MaxRequestBodySize = DoctorConstants.MaxBodyBytes;
+            k.AddServerHeader = false;
+        });
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+
+        var services = builder.Services;
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(options.Delivery);
+        services.AddSingleton(new CallbackPolicy(options.Delivery.DeniedNetworks, options.Delivery.AllowedNetworks));
+        services.AddSingleton<IDoctorStore>(sp => new SqliteStore(options.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteStore>>()));
+        services.AddSingleton(FailurePolicy.Default);
+        services.AddSingleton<TimelineBook>();
+        services.AddSingleton<FaultProcessor>();
+        services.AddSingleton(sp => WebhookClient(sp.GetRequiredService<CallbackPolicy>(), options.Delivery));
+        services.AddSingleton(sp => new WebhookDispatcher(
+            sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<TimeProvider>(), options.Delivery,
+            id => sp.GetRequiredService<DoctorEngine>().State.Subscriptions.All.Get(id),
+            sp.GetRequiredService<ILogger<WebhookDispatcher>>()));
+        services.AddSingleton<INoticeSink, Notifier>();
+        services.AddSingleton<DoctorEngine>();
+        services.AddHostedService<DoctorRuntime>();
+        services.AddProblemDetails();
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.PropertyNamingPolicy = DoctorJson.Options.PropertyNamingPolicy;
+            json.SerializerOptions.Encoder = DoctorJson.Options.Encoder;
+        });
+        builderHook?.Invoke(builder);
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.Use(RejectedRequests);
+        app.UseMiddleware<CallerMiddleware>();
+
+        app.MapGet("/healthz", (DoctorEngine engine) => engine.IsReady
+            ? Results.Json(new { status = "ok", processed_seq = engine.State.ProcessedSeq })
+            : Problems.Unavailable("starting")).Public();
+        app.MapTokens();
+        app.MapHosts();
+        app.MapServersAndPorts();
+        app.MapInventory();
+        app.MapEvents();
+        app.MapFaults();
+        app.MapSubscriptions();
+        return app;
+    }
+
+    /// <summary>Turns a <see cref="RequestException"/> thrown by a handler into its problem answer.</summary>
+    private static async Task RejectedRequests(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (RequestException rejected) when (!context.Response.HasStarted)
+        {
+            await rejected.Result.ExecuteAsync(context);
+        }
+        catch (BadHttpRequestException bad) when (!context.Response.HasStarted)
+        {
+            await Problems.WriteAsync(context, bad.StatusCode, bad.Message);
+        }
+    }
+
+    /// <summary>
+    /// The pooled webhook client. Its connect step re-checks the callback policy on the resolved address, so a
+    /// DNS name cannot smuggle a delivery to a refused (e.g. metadata) address.
+    /// </summary>
+    public static HttpClient WebhookClient(CallbackPolicy policy, DeliveryOptions delivery)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            UseProxy = false,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            ConnectTimeout = delivery.Timeout,
+            ConnectCallback = async (context, cancellationToken) =>
+            {
+                var addresses = await Dns.GetHostAddressesAsync(context.DnsEndPoint.Host, cancellationToken);
+                var allowed = addresses.Where(policy.IsAllowed).ToArray();
+                if (allowed.Length == 0)
+                    throw new HttpRequestException($"the callback policy refuses every address of {context.DnsEndPoint.Host}");
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, cancellationToken);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            },
+        };
+        return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    private static void Validate(DoctorServerOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.DataDir))
+            throw new OptionsValidationException(nameof(options.DataDir), typeof(DoctorServerOptions), ["Doctor:DataDir must not be empty"]);
+        var d = options.Delivery;
+        var errors = new List<string>();
+        if (d.Timeout <= TimeSpan.Zero)
+            errors.Add("Doctor:Delivery:Timeout must be positive");
+        if (d.FirstRetryDelay <= TimeSpan.Zero || d.MaxRetryDelay < d.FirstRetryDelay)
+            errors.Add("Doctor:Delivery retry delays must be positive, MaxRetryDelay >= FirstRetryDelay");
+        if (d.MaxAge <= TimeSpan.Zero)
+            errors.Add("Doctor:Delivery:MaxAge must be positive");
+        try
+        {
+            _ = new CallbackPolicy(d.DeniedNetworks, d.AllowedNetworks);
+        }
+        catch (FormatException ex)
+        {
+            errors.Add("Doctor:Delivery networks must be CIDRs: " + ex.Message);
+        }
+
+        if (errors.Count > 0)
+            throw new OptionsValidationException("Doctor", typeof(DoctorServerOptions), errors);
+    }
+}

@@ -1,0 +1,66 @@
+using Doctor.Access;
+using Doctor.Control;
+using Doctor.Notification;
+using Doctor.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Doctor.Server.Hosting;
+
+/// <summary>
+/// Starts the engine (load, replay) before the listener opens, makes sure an admin token exists, and on stop
+/// drains in order: engine, then store, then deliveries.
+/// </summary>
+public sealed partial class DoctorRuntime(
+    DoctorEngine engine, IDoctorStore store, WebhookDispatcher dispatcher, IOptions<DoctorServerOptions> options, ILogger<DoctorRuntime> logger)
+    : IHostedService
+{
+    /// <summary>Id of the token that <c>DOCTOR_ADMIN_TOKEN</c> (or the first start) provides.</summary>
+    public const string BootstrapTokenId = "admin-bootstrap";
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await engine.StartAsync(cancellationToken);
+        await BootstrapAdminTokenAsync();
+    }
+
+    private async Task BootstrapAdminTokenAsync()
+    {
+        var configured = options.Value.AdminToken;
+        if (!string.IsNullOrEmpty(configured))
+        {
+            var hash = TokenSecrets.HashOf(configured);
+            if (engine.State.Tokens.All.Get(BootstrapTokenId)?.Hash != hash)
+            {
+                await engine.ExecuteAsync(editor =>
+                {
+                    editor.Tokens.Put(new Token { TokenId = BootstrapTokenId, Hash = hash, Role = Role.Admin, CreatedAt = editor.Now });
+                    return true;
+                });
+            }
+
+            return;
+        }
+
+        if (engine.State.Tokens.All.After(null).Any(t => t.Role == Role.Admin))
+            return;
+        var secret = TokenSecrets.Generate();
+        await engine.ExecuteAsync(editor =>
+        {
+            editor.Tokens.Put(new Token { TokenId = BootstrapTokenId, Hash = TokenSecrets.HashOf(secret), Role = Role.Admin, CreatedAt = editor.Now });
+            return true;
+        });
+        // Printed once: only its hash is kept. Console, not the log, so log shipping does not copy it around.
+        Console.WriteLine($"Generated the first admin token (shown once, keep it): {secret}");
+        LogGeneratedToken();
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await engine.DisposeAsync();
+        await store.DisposeAsync();
+        await dispatcher.DisposeAsync();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No admin token was configured (DOCTOR_ADMIN_TOKEN); one was generated and printed on standard output")]
+    private partial void LogGeneratedToken();
+}

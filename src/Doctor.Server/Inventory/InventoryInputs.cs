@@ -1,0 +1,153 @@
+using System.Collections.Immutable;
+using Doctor.Inventory;
+using Doctor.Serialization;
+using Doctor.Server.Http;
+
+namespace Doctor.Server.Inventory;
+
+using Host = Doctor.Inventory.Host;
+using Server = Doctor.Inventory.Server;
+
+/// <summary>A host as PUT or imported. Unknown fields are ignored; absent runtime fields keep their current value.</summary>
+public sealed record HostInput(
+    string? Name, string? Zone, string? Status, string? State, bool? ForcedDown,
+    string? FirmwareVersion, string? HypervisorVersion, Dictionary<string, string>? Metadata);
+
+/// <summary>A server as PUT or imported.</summary>
+public sealed record ServerInput(
+    string? Id, string? Name, string? ProjectId, string? Host, string? State, string? GroupId, Dictionary<string, string>? Metadata);
+
+/// <summary>A port as PUT or imported.</summary>
+public sealed record PortInput(
+    string? Id, string? ServerId, string? ProjectId, string? Host, string? NetworkId, string? Status, string? DataPlaneStatus);
+
+/// <summary>The inventory document of <c>POST /v1/inventory</c>.</summary>
+public sealed record InventoryInput(List<HostInput?>? Hosts, List<ServerInput?>? Servers, List<PortInput?>? Ports, List<object?>? Devices);
+
+/// <summary>Turns inputs into records, or a 400 naming the field. Nothing here touches the state.</summary>
+public static class InventoryValidation
+{
+    public static Host ToHost(HostInput? input, string? pathName, string at, Host? current, DateTimeOffset now)
+    {
+        if (input is null)
+            throw Bad(at, $"{at} must be an object");
+        var name = Identifier(input.Name ?? pathName, $"{at}.name", required: true)!;
+        if (pathName is not null && input.Name is not null && input.Name != pathName)
+            throw Bad($"{at}.name", "name must match the name in the path");
+        var host = current ?? new Host { Name = name };
+        return host with
+        {
+            Name = name,
+            Zone = Identifier(input.Zone, $"{at}.zone"),
+            Enabled = input.Status switch
+            {
+                null => host.Enabled,
+                "enabled" => true,
+                "disabled" => false,
+                _ => throw Bad($"{at}.status", "status must be enabled or disabled"),
+            },
+            Up = input.State switch
+            {
+                null => host.Up,
+                "up" => true,
+                "down" => false,
+                _ => throw Bad($"{at}.state", "state must be up or down"),
+            },
+            ForcedDown = input.ForcedDown ?? host.ForcedDown,
+            FirmwareVersion = Text(input.FirmwareVersion, $"{at}.firmware_version"),
+            HypervisorVersion = Text(input.HypervisorVersion, $"{at}.hypervisor_version"),
+            Metadata = Metadata(input.Metadata, $"{at}.metadata"),
+            UpdatedAt = now,
+        };
+    }
+
+    public static Server ToServer(ServerInput? input, string? pathId, string at, Server? current, DateTimeOffset now)
+    {
+        if (input is null)
+            throw Bad(at, $"{at} must be an object");
+        var id = Identifier(input.Id ?? pathId, $"{at}.id", required: true)!;
+        if (pathId is not null && input.Id is not null && input.Id != pathId)
+            throw Bad($"{at}.id", "id must match the id in the path");
+        var state = current?.State ?? ServerState.Normal;
+        if (input.State is not null && !ServerStates.TryParse(input.State, out state))
+            throw Bad($"{at}.state", "state must be one of normal, error, down, maintenance");
+        return new Server
+        {
+            Id = id,
+            Name = Text(input.Name, $"{at}.name"),
+            ProjectId = Identifier(input.ProjectId, $"{at}.project_id"),
+            Host = Identifier(input.Host, $"{at}.host"),
+            State = state,
+            GroupId = Identifier(input.GroupId, $"{at}.group_id"),
+            Metadata = Metadata(input.Metadata, $"{at}.metadata"),
+            UpdatedAt = now,
+        };
+    }
+
+    public static Port ToPort(PortInput? input, string? pathId, string at, Port? current, DateTimeOffset now)
+    {
+        if (input is null)
+            throw Bad(at, $"{at} must be an object");
+        var id = Identifier(input.Id ?? pathId, $"{at}.id", required: true)!;
+        if (pathId is not null && input.Id is not null && input.Id != pathId)
+            throw Bad($"{at}.id", "id must match the id in the path");
+        return new Port
+        {
+            Id = id,
+            ServerId = Identifier(input.ServerId, $"{at}.server_id"),
+            ProjectId = Identifier(input.ProjectId, $"{at}.project_id"),
+            Host = Identifier(input.Host, $"{at}.host"),
+            NetworkId = Identifier(input.NetworkId, $"{at}.network_id"),
+            Active = input.Status switch
+            {
+                null => current?.Active ?? true,
+                "ACTIVE" => true,
+                "DOWN" => false,
+                _ => throw Bad($"{at}.status", "status must be ACTIVE or DOWN"),
+            },
+            DataPlaneUp = input.DataPlaneStatus switch
+            {
+                null => current?.DataPlaneUp,
+                "ACTIVE" => true,
+                "DOWN" => false,
+                _ => throw Bad($"{at}.data_plane_status", "data_plane_status must be null, ACTIVE or DOWN"),
+            },
+            UpdatedAt = now,
+        };
+    }
+
+    public static string? Identifier(string? value, string field, bool required = false)
+    {
+        if (value is null)
+            return required ? throw Bad(field, $"{field} is required") : null;
+        if (!Fields.IsIdentifier(value))
+            throw Bad(field, $"{field} must be 1–{DoctorConstants.MaxIdentifierLength} characters without control characters");
+        return value;
+    }
+
+    private static string? Text(string? value, string field)
+    {
+        if (value is not null && (value.Length > DoctorConstants.MaxIdentifierLength || !Fields.IsIdentifier(value) && value.Length > 0))
+            throw Bad(field, $"{field} must be at most {DoctorConstants.MaxIdentifierLength} characters without control characters");
+        return value;
+    }
+
+    private static ImmutableSortedDictionary<string, string> Metadata(Dictionary<string, string>? metadata, string field)
+    {
+        if (metadata is null)
+            return ImmutableSortedDictionary<string, string>.Empty;
+        if (metadata.Count > 256)
+            throw Bad(field, $"{field} holds at most 256 entries");
+        foreach (var (key, value) in metadata)
+        {
+            if (!Fields.IsIdentifier(key))
+                throw Bad(field, $"{field} keys must be 1–{DoctorConstants.MaxIdentifierLength} characters");
+            if (value is null || value.Length > DoctorConstants.MaxDetailValueBytes)
+                throw Bad($"{field}.{key}", $"{field}.{key} must be a string of at most {DoctorConstants.MaxDetailValueBytes} bytes");
+        }
+
+        return ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, metadata);
+    }
+
+    private static RequestException Bad(string field, string detail) => new(Problems.BadRequest(field, detail));
+}
