@@ -7,3 +7,9 @@ public interface INoticeSink
 {
     void Publish(IReadOnlyList<Notice> notices, DoctorState state);
 }
+
+/// <summary>Where built notifications go to be delivered (the webhook dispatcher; a list in tests).</summary>
+public interface IDeliverySink
+{
+    void Enqueue(Doctor.Subscriptions.Subscription subscription, Delivery delivery);
+}

@@ -10,7 +10,7 @@ namespace Doctor.Notification;
 /// message) and queues them for delivery. Only subscriptions of the projects a notice touches, plus global admin
 /// subscriptions, are even looked at, so the cost follows the owners affected, not the number of subscriptions.
 /// </summary>
-public sealed class Notifier(WebhookDispatcher dispatcher, TimeProvider time) : INoticeSink
+public sealed class Notifier(IDeliverySink dispatcher, TimeProvider time) : INoticeSink
 {
     public void Publish(IReadOnlyList<Notice> notices, DoctorState state)
     {

@@ -10,7 +10,7 @@ namespace Doctor.Notification;
 /// time: deliveries to one consumer stay in order, and a slow or dead consumer only ever waits on itself.
 /// Failed attempts are retried with exponential backoff and jitter until <see cref="DeliveryOptions.MaxAge"/>.
 /// </summary>
-public sealed partial class WebhookDispatcher : IAsyncDisposable
+public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
 

@@ -61,6 +61,7 @@ public static class DoctorApp
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<TimeProvider>(), options.Delivery,
             id => sp.GetRequiredService<DoctorEngine>().State.Subscriptions.All.Get(id),
             sp.GetRequiredService<ILogger<WebhookDispatcher>>()));
+        services.AddSingleton<IDeliverySink>(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddSingleton<INoticeSink, Notifier>();
         services.AddSingleton<DoctorEngine>();
         services.AddHostedService<DoctorRuntime>();
