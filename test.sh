@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Restores, builds and runs every test of the solution (unit, in-process API, end-to-end acceptance).
+# Needs only the .NET 10 SDK; every package comes from NuGet. The last line is "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v dotnet >/dev/null 2>&1; then
+  echo "the .NET 10 SDK (dotnet) is required"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+if ! dotnet build Doctor.slnx -c Release 2>&1 | tee "$log" | grep -E "error|Build succeeded|Time Elapsed"; then
+  :
+fi
+if ! grep -q "Build succeeded" "$log"; then
+  echo "build failed"
+  echo "0 passed, 1 failed"
+  exit 1
+fi
+
+dotnet test Doctor.slnx -c Release --no-build 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+passed=$(grep -Eo 'Passed: +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+failed=$(grep -Eo 'Failed: +[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  failed=1 # the runner failed without counting a test (a crash, a missing assembly)
+fi
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" -eq 0 ]
