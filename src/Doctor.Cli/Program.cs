@@ -5,5 +5,6 @@ var root = new RootCommand("Doctor: fault management and maintenance for virtual
 root.Subcommands.Add(ServeCommand.Create());
 foreach (var command in ClientCommands.Create())
     root.Subcommands.Add(command);
+root.Subcommands.Add(ConsumerCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -33,11 +33,12 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Status to answer; tests flip it to simulate a failing consumer.</summary>
     public int AnswerStatus { get; set; } = StatusCodes.Status204NoContent;
 
-    public static async Task<WebhookReceiver> StartAsync()
+    /// <param name="url">Where to listen; by default a free loopback port.</param>
+    public static async Task<WebhookReceiver> StartAsync(string url = "http://127.0.0.1:0")
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls(url);
         var app = builder.Build();
         WebhookReceiver? self = null;
         app.MapPost("/{**path}", async (HttpContext context) =>
