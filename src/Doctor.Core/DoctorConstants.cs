@@ -54,6 +54,9 @@ public static class DoctorConstants
     /// <summary>Fault timelines (profiler) kept in memory, newest first out last.</summary>
     public const int TimelinesKept = 10_000;
 
+    /// <summary>Cleared faults kept (in memory and in the store); older ones are dropped, oldest first.</summary>
+    public const int ClearedFaultsKept = 50_000;
+
     /// <summary>Environment variable holding the first admin token.</summary>
     public const string AdminTokenVariable = "DOCTOR_ADMIN_TOKEN";
 }

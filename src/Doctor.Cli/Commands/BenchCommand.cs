@@ -20,7 +20,12 @@ public static class BenchCommand
                 Positive(result.GetValue(vms)), Positive(result.GetValue(projects)), Positive(result.GetValue(hosts)),
                 Positive(result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), result.GetValue(json)),
             cancellationToken));
-        return new Command("bench", "Benchmarks") { fault };
+        var engineRuns = new Option<int>("--runs") { Description = "measured failures", DefaultValueFactory = _ => 2000 };
+        var engineVms = new Option<int>("--vms") { Description = "VMs on each host", DefaultValueFactory = _ => 50 };
+        var engineProjects = new Option<int>("--projects") { Description = "owners per host", DefaultValueFactory = _ => 10 };
+        var engine = new Command("engine", "The single writer's cost per host failure, without HTTP or disk") { engineVms, engineProjects, engineRuns };
+        engine.SetAction(result => EngineBench.Run(Positive(result.GetValue(engineVms)), Positive(result.GetValue(engineProjects)), 8, Positive(result.GetValue(engineRuns))));
+        return new Command("bench", "Benchmarks") { fault, engine };
     }
 
     private static int Positive(int value) => value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "must be positive");

@@ -35,6 +35,9 @@ public sealed partial class DoctorEngine : IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>Cleared faults kept before the oldest are dropped. Default <see cref="DoctorConstants.ClearedFaultsKept"/>.</summary>
+    public int ClearedFaultsKept { get; init; } = DoctorConstants.ClearedFaultsKept;
+
     /// <summary>The current version; a reader keeps using the one it took, unaffected by later writes.</summary>
     public DoctorState State => Volatile.Read(ref _state);
 
@@ -67,8 +70,15 @@ public sealed partial class DoctorEngine : IAsyncDisposable
     /// <summary>Events just committed to the log, in log order.</summary>
     public void Enqueue(IReadOnlyList<EventRecord> records)
     {
-        foreach (var record in records)
-            _inbox.TryAdd(record);
+        try
+        {
+            foreach (var record in records)
+                _inbox.TryAdd(record);
+        }
+        catch (InvalidOperationException)
+        {
+            // Stopping: the events are in the log and the next start replays them.
+        }
     }
 
     /// <summary>
@@ -170,6 +180,15 @@ public sealed partial class DoctorEngine : IAsyncDisposable
                     command.Fail(ex);
                 }
             }
+        }
+
+        if (state.Faults.Cleared.Count > ClearedFaultsKept)
+        {
+            // Retention: the history is bounded, so a long-lived service does not grow without end.
+            var editor = new StateEditor(state, _time.GetUtcNow());
+            editor.Faults.Evict(ClearedFaultsKept, most: 10_000);
+            state = editor.Build();
+            changes.AddRange(editor.Changes);
         }
 
         Volatile.Write(ref _state, state);

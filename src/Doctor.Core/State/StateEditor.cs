@@ -51,37 +51,64 @@ public sealed class StateEditor
 public sealed class FaultBookEditor
 {
     private readonly List<RowChange> _changes;
-    private readonly TableEditor<Fault> _all;
-    private readonly MultiIndexEditor _active;
+    private readonly TableEditor<Fault> _active;
+    private readonly TableEditor<Fault> _cleared;
+    private readonly MultiIndexEditor _byResource;
+    private readonly Table<Fault> _clearedBase;
 
     internal FaultBookEditor(FaultBook book, List<RowChange> changes)
     {
         _changes = changes;
-        _all = book.All.Edit();
-        _active = book.ActiveByResource.Edit();
+        _active = book.Active.Edit();
+        _cleared = book.Cleared.Edit();
+        _clearedBase = book.Cleared;
+        _byResource = book.ActiveByResource.Edit();
     }
 
-    public Fault? Get(string faultId) => _all.Get(faultId);
+    public Fault? Get(string faultId) => _active.Get(faultId) ?? _cleared.Get(faultId);
 
     /// <summary>Active faults on a resource, in id (raise) order.</summary>
     public IEnumerable<Fault> ActiveOn(ResourceType type, string id)
     {
-        foreach (var faultId in _active.Get(Keys.Resource(type, id)))
-            yield return _all.Get(faultId)!;
+        foreach (var faultId in _byResource.Get(Keys.Resource(type, id)))
+            yield return _active.Get(faultId)!;
     }
 
+    /// <summary>Records a new or changed fault; a cleared fault moves from the active set to the history.</summary>
     public void Put(Fault fault)
     {
-        var old = _all.Get(fault.FaultId);
-        if (old is { IsActive: true })
-            _active.Remove(old.ResourceKey, old.FaultId);
-        _all.Put(fault.FaultId, fault);
         if (fault.IsActive)
-            _active.Add(fault.ResourceKey, fault.FaultId);
+        {
+            if (_active.Get(fault.FaultId) is null)
+                _byResource.Add(fault.ResourceKey, fault.FaultId);
+            _active.Put(fault.FaultId, fault);
+        }
+        else
+        {
+            if (_active.Remove(fault.FaultId))
+                _byResource.Remove(fault.ResourceKey, fault.FaultId);
+            _cleared.Put(fault.FaultId, fault);
+        }
+
         _changes.Add(new RowChange(RowKind.Fault, fault.FaultId, fault));
     }
 
-    public FaultBook Build() => new(_all.Build(), _active.Build());
+    /// <summary>Drops the oldest cleared faults beyond <paramref name="keep"/> (at most <paramref name="most"/> per call); returns how many.</summary>
+    public int Evict(int keep, int most)
+    {
+        var excess = Math.Min(_cleared.Count - keep, most);
+        if (excess <= 0)
+            return 0;
+        foreach (var id in Ordered.After(_clearedBase.Order, null).Take(excess).ToList())
+        {
+            _cleared.Remove(id);
+            _changes.Add(new RowChange(RowKind.Fault, id, null));
+        }
+
+        return excess;
+    }
+
+    public FaultBook Build() => new(_active.Build(), _cleared.Build(), _byResource.Build());
 }
 
 /// <summary>Mutable view of a <see cref="SubscriptionBook"/>.</summary>

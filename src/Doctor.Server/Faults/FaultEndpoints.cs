@@ -27,7 +27,7 @@ public static class FaultEndpoints
         string EventTime, string RaisedAt, string? ClearedAt, string ProbableCause, bool IsRootCause, IReadOnlyList<string> CorrelatedFaultIds,
         IReadOnlyDictionary<string, string> Details, string Effect)
     {
-        public static FaultView Of(Fault f, Caller caller, Table<Fault> all)
+        public static FaultView Of(Fault f, Caller caller, FaultTable all)
         {
             var admin = caller.IsAdmin;
             var correlated = admin
