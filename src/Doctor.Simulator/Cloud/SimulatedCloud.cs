@@ -1,0 +1,101 @@
+using System.Text.Json.Nodes;
+
+namespace Doctor.Simulator.Cloud;
+
+/// <summary>A VM of the simulated cloud; <see cref="Role"/> is ACT or STBY for pair members.</summary>
+public sealed record SimVm(string Id, string ProjectId, string Host, string? GroupId, string? Role)
+{
+    public string PortId => Id + "-port";
+}
+
+/// <summary>A generated NFVI: hosts, VMs (some in ACT-STBY pairs), one port per VM.</summary>
+public sealed class SimulatedCloud
+{
+    private SimulatedCloud(CloudSpec spec, IReadOnlyList<string> hosts, IReadOnlyList<string> projects, IReadOnlyList<SimVm> vms)
+    {
+        Spec = spec;
+        Hosts = hosts;
+        Projects = projects;
+        Vms = vms;
+    }
+
+    public CloudSpec Spec { get; }
+    public IReadOnlyList<string> Hosts { get; }
+    public IReadOnlyList<string> Projects { get; }
+    public IReadOnlyList<SimVm> Vms { get; }
+
+    /// <summary>Zone of the host at <paramref name="index"/>: hosts are dealt round-robin over the zones.</summary>
+    public string ZoneOf(int index) => $"az{index % Spec.Zones + 1}";
+
+    public IEnumerable<SimVm> On(string host) => Vms.Where(v => v.Host == host);
+
+    /// <summary>Generates the cloud: pair k puts its ACT on host 2k and its STBY on host 2k+1 (mod hosts), then the
+    /// remaining slots of every host get VMs of pseudo-random projects.</summary>
+    public static SimulatedCloud Generate(CloudSpec spec)
+    {
+        spec.Validate();
+        var random = new Random(spec.Seed);
+        var hosts = Enumerable.Range(1, spec.Hosts).Select(i => $"compute-{i:000}").ToList();
+        var projects = Enumerable.Range(1, spec.Projects).Select(i => $"tenant-{i:00}").ToList();
+        var used = new int[spec.Hosts];
+        var vms = new List<SimVm>();
+        for (var pair = 0; pair < spec.HaPairs; pair++)
+        {
+            var project = projects[pair % projects.Count];
+            var act = Place(used, 2 * pair % spec.Hosts, spec.VmsPerHost, avoid: -1);
+            var stby = Place(used, (2 * pair + 1) % spec.Hosts, spec.VmsPerHost, avoid: act);
+            vms.Add(new SimVm($"vnf-{pair + 1:000}-act", project, hosts[act], $"ha-{pair + 1:000}", "ACT"));
+            vms.Add(new SimVm($"vnf-{pair + 1:000}-stby", project, hosts[stby], $"ha-{pair + 1:000}", "STBY"));
+        }
+
+        var serial = 0;
+        for (var h = 0; h < spec.Hosts; h++)
+        {
+            while (used[h] < spec.VmsPerHost)
+            {
+                used[h]++;
+                vms.Add(new SimVm($"vm-{++serial:00000}", projects[random.Next(projects.Count)], hosts[h], null, null));
+            }
+        }
+
+        return new SimulatedCloud(spec, hosts, projects, vms);
+    }
+
+    /// <summary>The first host from <paramref name="preferred"/> with a free slot, never <paramref name="avoid"/>.</summary>
+    private static int Place(int[] used, int preferred, int capacity, int avoid)
+    {
+        for (var i = 0; i < used.Length; i++)
+        {
+            var host = (preferred + i) % used.Length;
+            if (host != avoid && used[host] < capacity)
+            {
+                used[host]++;
+                return host;
+            }
+        }
+
+        throw new InvalidOperationException("no host has room for the pair member");
+    }
+
+    /// <summary>The inventory document of <c>POST /v1/inventory</c>.</summary>
+    public JsonObject ToInventory()
+    {
+        var hosts = new JsonArray([.. Hosts.Select((h, i) => (JsonNode)new JsonObject { ["name"] = h, ["zone"] = ZoneOf(i) })]);
+        var servers = new JsonArray();
+        var ports = new JsonArray();
+        foreach (var vm in Vms)
+        {
+            var server = new JsonObject { ["id"] = vm.Id, ["name"] = vm.Id, ["project_id"] = vm.ProjectId, ["host"] = vm.Host };
+            if (vm.GroupId is not null)
+            {
+                server["group_id"] = vm.GroupId;
+                server["metadata"] = new JsonObject { ["ha_role"] = vm.Role };
+            }
+
+            servers.Add(server);
+            ports.Add(new JsonObject { ["id"] = vm.PortId, ["server_id"] = vm.Id, ["network_id"] = "provider-net", ["data_plane_status"] = "ACTIVE" });
+        }
+
+        return new JsonObject { ["hosts"] = hosts, ["servers"] = servers, ["ports"] = ports };
+    }
+}
