@@ -6,5 +6,6 @@ root.Subcommands.Add(ServeCommand.Create());
 foreach (var command in ClientCommands.Create())
     root.Subcommands.Add(command);
 root.Subcommands.Add(ConsumerCommand.Create());
+root.Subcommands.Add(MonitorCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();
