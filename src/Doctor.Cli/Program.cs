@@ -8,5 +8,6 @@ foreach (var command in ClientCommands.Create())
 root.Subcommands.Add(ConsumerCommand.Create());
 root.Subcommands.Add(MonitorCommand.Create());
 root.Subcommands.Add(DemoCommand.Create());
+root.Subcommands.Add(TestCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Text.Json;
+using Doctor.Cli.Simulation;
+using Doctor.Simulator.Cloud;
+
+namespace Doctor.Cli.Commands;
+
+/// <summary><c>doctor test fault</c>: the original Doctor fault-management test case, on the simulator or a real target.</summary>
+public static class TestCommand
+{
+    public static Command Create()
+    {
+        var hosts = new Option<int>("--hosts") { DefaultValueFactory = _ => 4, Description = "simulated hosts (failed in turn)" };
+        var vms = new Option<int>("--vms-per-host") { DefaultValueFactory = _ => 50, Description = "VMs per host" };
+        var projects = new Option<int>("--projects") { DefaultValueFactory = _ => 10, Description = "tenants" };
+        var pairs = new Option<int>("--ha-pairs") { DefaultValueFactory = _ => 2, Description = "ACT-STBY pairs" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "placement seed" };
+        var runs = new Option<int>("--runs") { DefaultValueFactory = _ => 20, Description = "measured host failures" };
+        var warmup = new Option<int>("--warmup") { DefaultValueFactory = _ => 2, Description = "unmeasured failures first" };
+        var url = new Option<string?>("--url") { Description = "test a running Doctor instead of an embedded one" };
+        var token = new Option<string?>("--token") { Description = "admin token of the target (with --url)" };
+        var json = new Option<string?>("--json") { Description = "write the report to this JSON file" };
+        var inject = new Option<string>("--inject") { DefaultValueFactory = _ => "agent", Description = "how a host fails: agent (its simulated TCP agent stops answering)" };
+        var fault = new Command("fault", "Inject host failures; measure consumer received − monitor detected") { hosts, vms, projects, pairs, seed, runs, warmup, url, token, json, inject };
+        fault.SetAction(async (result, cancellationToken) =>
+        {
+            if (result.GetValue(inject) != "agent")
+            {
+                Console.Error.WriteLine("--inject link (network namespaces) is not available in this build; use --inject agent");
+                return 2;
+            }
+
+            var options = new FaultTestOptions(
+                new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 2, result.GetValue(seed)),
+                Math.Max(1, result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), "http://127.0.0.1:0", result.GetValue(url), result.GetValue(token));
+            var (report, _) = await FaultTestCase.RunAsync(options, Console.WriteLine, cancellationToken);
+            if (result.GetValue(json) is { } path)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                await File.WriteAllTextAsync(path, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
+                Console.WriteLine($"report written to {path}");
+            }
+
+            return report["passed"]!.GetValue<bool>() ? 0 : 1;
+        });
+        return new Command("test", "The original Doctor test cases") { fault };
+    }
+}
