@@ -25,7 +25,14 @@ public static class BenchCommand
         var engineProjects = new Option<int>("--projects") { Description = "owners per host", DefaultValueFactory = _ => 10 };
         var engine = new Command("engine", "The single writer's cost per host failure, without HTTP or disk") { engineVms, engineProjects, engineRuns };
         engine.SetAction(result => EngineBench.Run(Positive(result.GetValue(engineVms)), Positive(result.GetValue(engineProjects)), 8, Positive(result.GetValue(engineRuns))));
-        return new Command("bench", "Benchmarks") { fault, engine };
+        var clients = new Option<int>("--clients") { Description = "concurrent HTTP clients", DefaultValueFactory = _ => 2 };
+        var batch = new Option<int>("--batch") { Description = "events per request", DefaultValueFactory = _ => 1000 };
+        var total = new Option<int>("--events") { Description = "events to post", DefaultValueFactory = _ => 500_000 };
+        var ingestJson = new Option<string?>("--json") { Description = "write the report to this JSON file" };
+        var ingest = new Command("ingest", "Durable bulk ingest throughput (events/s acknowledged 202)") { clients, batch, total, ingestJson };
+        ingest.SetAction((result, cancellationToken) => IngestBench.RunAsync(
+            Positive(result.GetValue(clients)), Positive(result.GetValue(batch)), Positive(result.GetValue(total)), result.GetValue(ingestJson), cancellationToken));
+        return new Command("bench", "Benchmarks") { fault, engine, ingest };
     }
 
     private static int Positive(int value) => value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "must be positive");

@@ -35,7 +35,7 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
 
         var rule = policy.Find(e.Type);
         if (rule is null)
-            return Ignored(record, "no policy rule for this event type");
+            return Ignored(record, EventOutcome.NoRuleReason);
         var detail = DetailNaming(rule.Target);
         var targetId = e.Detail(detail);
         if (targetId is null)

@@ -81,10 +81,10 @@ public static class EventParser
             switch (property.Name)
             {
                 case "id":
-                    id = Identifier(property.Value, $"{at}.id");
+                    id = Identifier(property.Value, at, ".id");
                     break;
                 case "type":
-                    type = Identifier(property.Value, $"{at}.type");
+                    type = Identifier(property.Value, at, ".type");
                     break;
                 case "time":
                     if (property.Value.ValueKind != JsonValueKind.String || !Rfc3339.TryParse(property.Value.GetString(), out var parsed))
@@ -96,7 +96,7 @@ public static class EventParser
                         break;
                     if (property.Value.ValueKind != JsonValueKind.Object)
                         throw new EventValidationException($"{at}.details", $"{at}.details must be an object");
-                    related = ParseDetails(property.Value, $"{at}.details", details);
+                    related = ParseDetails(property.Value, at, details);
                     break;
             }
         }
@@ -116,22 +116,22 @@ public static class EventParser
         };
     }
 
-    private static ImmutableArray<string> ParseDetails(JsonElement element, string at, ImmutableSortedDictionary<string, string>.Builder details)
+    private static ImmutableArray<string> ParseDetails(JsonElement element, string eventAt, ImmutableSortedDictionary<string, string>.Builder details)
     {
+        // Field names for messages are built only on the error path: this loop runs for every event of a bulk body.
         var related = ImmutableArray<string>.Empty;
         foreach (var property in element.EnumerateObject())
         {
-            var field = $"{at}.{property.Name}";
             if (property.Name.Length is 0 or > DoctorConstants.MaxIdentifierLength)
-                throw new EventValidationException(at, $"{at} keys must be 1–{DoctorConstants.MaxIdentifierLength} characters");
+                throw new EventValidationException(eventAt + ".details", $"{eventAt}.details keys must be 1–{DoctorConstants.MaxIdentifierLength} characters");
             if (property.Name == "related_to")
             {
                 if (property.Value.ValueKind != JsonValueKind.Array)
-                    throw new EventValidationException(field, $"{field} must be a list of ids");
+                    throw new EventValidationException($"{eventAt}.details.related_to", $"{eventAt}.details.related_to must be a list of ids");
                 var ids = ImmutableArray.CreateBuilder<string>();
                 var i = 0;
                 foreach (var item in property.Value.EnumerateArray())
-                    ids.Add(Identifier(item, $"{field}[{i++}]"));
+                    ids.Add(Identifier(item, eventAt, $".details.related_to[{i++}]"));
                 related = ids.ToImmutable();
                 continue;
             }
@@ -141,22 +141,24 @@ public static class EventParser
                 JsonValueKind.String => property.Value.GetString()!,
                 JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False => property.Value.GetRawText(),
                 JsonValueKind.Null => string.Empty,
-                _ => throw new EventValidationException(field, $"{field} must be a string, number or boolean"),
+                _ => throw new EventValidationException($"{eventAt}.details.{property.Name}", $"{eventAt}.details.{property.Name} must be a string, number or boolean"),
             };
-            if (text.Length > DoctorConstants.MaxDetailValueBytes || System.Text.Encoding.UTF8.GetByteCount(text) > DoctorConstants.MaxDetailValueBytes)
-                throw new EventValidationException(field, $"{field} is longer than {DoctorConstants.MaxDetailValueBytes} bytes");
+            // UTF-8 never needs more than 3 bytes per UTF-16 unit, so only long strings need counting.
+            if (text.Length * 3 > DoctorConstants.MaxDetailValueBytes && System.Text.Encoding.UTF8.GetByteCount(text) > DoctorConstants.MaxDetailValueBytes)
+                throw new EventValidationException($"{eventAt}.details.{property.Name}", $"{eventAt}.details.{property.Name} is longer than {DoctorConstants.MaxDetailValueBytes} bytes");
             if (Fields.IsIdentifierDetail(property.Name) && !Fields.IsIdentifier(text))
-                throw new EventValidationException(field, $"{field} must be 1–{DoctorConstants.MaxIdentifierLength} characters without control characters");
+                throw new EventValidationException($"{eventAt}.details.{property.Name}", $"{eventAt}.details.{property.Name} must be 1–{DoctorConstants.MaxIdentifierLength} characters without control characters");
             details[property.Name] = text;
         }
 
         return related;
     }
 
-    private static string Identifier(JsonElement value, string field)
+    private static string Identifier(JsonElement value, string at, string suffix)
     {
-        if (value.ValueKind != JsonValueKind.String || !Fields.IsIdentifier(value.GetString()))
-            throw new EventValidationException(field, $"{field} must be a string of 1–{DoctorConstants.MaxIdentifierLength} characters without control characters");
-        return value.GetString()!;
+        var text = value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+        if (!Fields.IsIdentifier(text))
+            throw new EventValidationException(at + suffix, $"{at}{suffix} must be a string of 1–{DoctorConstants.MaxIdentifierLength} characters without control characters");
+        return text!;
     }
 }

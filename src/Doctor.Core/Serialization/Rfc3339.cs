@@ -6,7 +6,8 @@ namespace Doctor.Serialization;
 /// <summary>Strict RFC 3339 times: a time without an offset is UTC; output always in UTC with fractional seconds.</summary>
 public static partial class Rfc3339
 {
-    [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
+    // \z, not $: "$" would also match before a trailing newline.
+    [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
     public static bool TryParse(string? text, out DateTimeOffset value)
@@ -14,6 +15,25 @@ public static partial class Rfc3339
         value = default;
         if (text is null || text.Length > 40)
             return false;
+        // Fast path, the form monitors send: 2026-01-31T12:00:00[.fffffff]Z with at most 7 fraction digits.
+        if (text.Length is >= 20 and <= 28 && text[10] == 'T' && text[^1] == 'Z' && Shape().IsMatch(text))
+        {
+            return DateTimeOffset.TryParseExact(text, FastFormats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value) || Slow(text, out value);
+        }
+
+        return Slow(text, out value);
+    }
+
+    private static readonly string[] FastFormats =
+    [
+        "yyyy-MM-dd'T'HH:mm:ss'Z'", "yyyy-MM-dd'T'HH:mm:ss.F'Z'", "yyyy-MM-dd'T'HH:mm:ss.FF'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFF'Z'",
+        "yyyy-MM-dd'T'HH:mm:ss.FFFF'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFF'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFF'Z'", "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'",
+    ];
+
+    private static bool Slow(string text, out DateTimeOffset value)
+    {
+        value = default;
         var match = Shape().Match(text);
         if (!match.Success)
             return false;

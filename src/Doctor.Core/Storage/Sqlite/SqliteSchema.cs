@@ -6,18 +6,20 @@ namespace Doctor.Storage.Sqlite;
 /// </summary>
 internal static class SqliteSchema
 {
-    /// <summary>events.db: the append-only log (fsync on every commit).</summary>
+    /// <summary>events.db: the append-only log (fsync on every commit). Times are UTC ticks; <c>seq</c> is given by
+    /// the single writer, so an insert needs no RETURNING round.</summary>
     public static readonly string[] Log =
     [
         """
         CREATE TABLE events (
             seq INTEGER PRIMARY KEY,
             id TEXT NOT NULL UNIQUE,
-            monitor_key TEXT UNIQUE,
+            monitor_key TEXT,
             type TEXT NOT NULL,
-            time TEXT NOT NULL,
-            recorded_at TEXT NOT NULL,
+            time INTEGER NOT NULL,
+            recorded_at INTEGER NOT NULL,
             body TEXT NOT NULL);
+        CREATE UNIQUE INDEX events_by_monitor_key ON events (monitor_key) WHERE monitor_key IS NOT NULL;
         CREATE INDEX events_by_type ON events (type, seq);
         """,
     ];

@@ -33,6 +33,9 @@ public sealed partial class SqliteStore : IDoctorStore
     private GroupCommitter<ChangeBatch>? _stateWriter;
     private Action<IReadOnlyList<EventRecord>> _sink = static _ => { };
     private int _disposed;
+    private long _nextSeq;
+    private Thread? _checkpoints;
+    private readonly CancellationTokenSource _stopping = new();
 
     public SqliteStore(string dataDirectory, TimeProvider time, ILogger<SqliteStore> logger)
     {
@@ -53,9 +56,12 @@ public sealed partial class SqliteStore : IDoctorStore
         Migrate(_state, SqliteSchema.State);
         var loaded = Load(_state, _log, isNew);
         _logStatements = new LogStatements(_log);
+        _nextSeq = _logStatements.NextSeq();
         _stateStatements = new StateStatements(_state);
         _logWriter = new GroupCommitter<AppendRequest>("doctor-log-writer", CommitAppends, FailAppends, r => r.Events.Count, DoctorConstants.StoreBatchEvents);
         _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + 1, DoctorConstants.StoreBatchEvents);
+        _checkpoints = new Thread(CheckpointLoop) { IsBackground = true, Name = "doctor-checkpoint" };
+        _checkpoints.Start();
         return Task.FromResult(loaded);
     }
 
@@ -77,9 +83,10 @@ public sealed partial class SqliteStore : IDoctorStore
     {
         var s = _logStatements!;
         var recordedAt = _time.GetUtcNow();
-        var recordedText = Rfc3339.Format(recordedAt);
-        using (var transaction = _log!.BeginTransaction())
+        var first = _nextSeq;
+        try
         {
+            using var transaction = _log!.BeginTransaction();
             s.Enlist(transaction);
             foreach (var request in requests)
             {
@@ -87,19 +94,23 @@ public sealed partial class SqliteStore : IDoctorStore
                 request.Recorded.Clear();
                 foreach (var e in request.Events)
                 {
-                    var seq = s.Insert(e, recordedText);
-                    if (seq is null)
+                    if (!s.Insert(_nextSeq, e, recordedAt.UtcTicks))
                     {
                         request.Ids.Add(s.ExistingId(e) ?? e.Id); // a repeat: same answer, not processed again
                         continue;
                     }
 
                     request.Ids.Add(e.Id);
-                    request.Recorded.Add(new EventRecord(seq.Value, e, recordedAt, request.ReceivedTicks, 0));
+                    request.Recorded.Add(new EventRecord(_nextSeq++, e, recordedAt, request.ReceivedTicks, 0));
                 }
             }
 
             transaction.Commit();
+        }
+        catch
+        {
+            _nextSeq = first; // rolled back: the positions are free again
+            throw;
         }
 
         var committed = Stopwatch.GetTimestamp();
@@ -143,7 +154,10 @@ public sealed partial class SqliteStore : IDoctorStore
                 foreach (var change in batch.Changes)
                     s.WriteRow(change);
                 foreach (var outcome in batch.Outcomes)
-                    s.WriteOutcome(outcome);
+                {
+                    if (outcome.Reason != EventOutcome.NoRuleReason)
+                        s.WriteOutcome(outcome);
+                }
                 processed = Math.Max(processed, batch.ProcessedSeq);
             }
 
@@ -162,6 +176,30 @@ public sealed partial class SqliteStore : IDoctorStore
         var refused = new StoreUnavailableException("the state could not be written: " + error.Message, error);
         foreach (var batch in batches)
             batch.Fail(refused);
+    }
+
+    /// <summary>
+    /// Moves WAL content into the database files once a second from separate connections (PASSIVE: never blocks
+    /// the writers), so the WAL stays small without any commit paying for a checkpoint.
+    /// </summary>
+    private void CheckpointLoop()
+    {
+        using var log = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _logPath, Pooling = false }.ToString());
+        using var state = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _statePath, Pooling = false }.ToString());
+        log.Open();
+        state.Open();
+        while (!_stopping.Token.WaitHandle.WaitOne(TimeSpan.FromSeconds(1)))
+        {
+            try
+            {
+                Execute(log, "PRAGMA wal_checkpoint(PASSIVE)");
+                Execute(state, "PRAGMA wal_checkpoint(PASSIVE)");
+            }
+            catch (SqliteException ex)
+            {
+                LogCheckpointFailed(ex);
+            }
+        }
     }
 
     public async Task<StoredEvent?> GetEventAsync(string id, CancellationToken cancellationToken)
@@ -183,7 +221,7 @@ public sealed partial class SqliteStore : IDoctorStore
         if (query.Since is { } since)
         {
             where.Add("time >= $since");
-            parameters.Add(("$since", Rfc3339.Format(since)));
+            parameters.Add(("$since", since.UtcTicks));
         }
 
         if (query.Marker is not null)
@@ -208,16 +246,21 @@ public sealed partial class SqliteStore : IDoctorStore
             command.Parameters.AddWithValue("$limit", limit);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
-            {
-                Rfc3339.TryParse(reader.GetString(2), out var recordedAt);
-                rows.Add((reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, recordedAt));
-            }
+                rows.Add((reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, Ticks(reader.GetInt64(2))));
         }
 
         var outcomes = new Dictionary<long, (EventStatus, string[], string?)>();
+        long processed = 0;
         if (rows.Count > 0)
         {
             await using var state = OpenReader(_statePath);
+            await using (var meta = state.CreateCommand())
+            {
+                meta.CommandText = "SELECT value FROM meta WHERE key = 'processed_seq'";
+                if (await meta.ExecuteScalarAsync(cancellationToken) is string text)
+                    processed = long.Parse(text, CultureInfo.InvariantCulture);
+            }
+
             await using var command = state.CreateCommand();
             command.CommandText = "SELECT seq, status, fault_ids, reason FROM event_outcomes WHERE seq BETWEEN $first AND $last";
             command.Parameters.AddWithValue("$first", rows[0].Seq);
@@ -232,16 +275,24 @@ public sealed partial class SqliteStore : IDoctorStore
             }
         }
 
+        // Events that no policy rule matched get no outcome row (bulk ingest of unknown types would double the
+        // writes); one the engine has passed without a row was therefore ignored for that reason.
         return [.. rows.Select(r => outcomes.TryGetValue(r.Seq, out var o)
             ? new StoredEvent(r.Seq, r.Event, r.RecordedAt, o.Item1, o.Item2, o.Item3)
-            : new StoredEvent(r.Seq, r.Event, r.RecordedAt, EventStatus.Pending, [], null))];
+            : r.Seq <= processed
+                ? new StoredEvent(r.Seq, r.Event, r.RecordedAt, EventStatus.Ignored, [], EventOutcome.NoRuleReason)
+                : new StoredEvent(r.Seq, r.Event, r.RecordedAt, EventStatus.Pending, [], null))];
     }
+
+    private static DateTimeOffset Ticks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 
     private static SqliteConnection Open(string path, string synchronous)
     {
         var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         connection.Open();
-        Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=5000;");
+        // Checkpoints run on their own timer (CheckpointLoop), not inside a commit: an automatic checkpoint would
+        // make the unlucky event that crosses the threshold wait for a database-file fsync.
+        Execute(connection, $"PRAGMA journal_mode=WAL; PRAGMA synchronous={synchronous}; PRAGMA busy_timeout=5000; PRAGMA wal_autocheckpoint=0;");
         return connection;
     }
 
@@ -316,10 +367,7 @@ public sealed partial class SqliteStore : IDoctorStore
             command.Parameters.AddWithValue("$seq", processed);
             using var reader = command.ExecuteReader();
             while (reader.Read())
-            {
-                Rfc3339.TryParse(reader.GetString(2), out var recordedAt);
-                unprocessed.Add(new EventRecord(reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, recordedAt, 0, 0));
-            }
+                unprocessed.Add(new EventRecord(reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, Ticks(reader.GetInt64(2)), 0, 0));
         }
 
         var loaded = new DoctorState(
@@ -338,6 +386,8 @@ public sealed partial class SqliteStore : IDoctorStore
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return ValueTask.CompletedTask;
+        _stopping.Cancel();
+        _checkpoints?.Join(TimeSpan.FromSeconds(10));
         // The log first: whatever it accepted reaches the engine; then the state writer drains what the engine made.
         _logWriter?.Dispose();
         _stateWriter?.Dispose();
@@ -354,6 +404,9 @@ public sealed partial class SqliteStore : IDoctorStore
         SqliteConnection.ClearAllPools();
         return ValueTask.CompletedTask;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A WAL checkpoint failed; it is retried in a second")]
+    private partial void LogCheckpointFailed(Exception error);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Could not commit a batch of {Count} writes to {File}; they were refused")]
     private partial void LogWriteFailed(Exception error, string file, int count);

@@ -50,22 +50,31 @@ internal sealed class LogStatements : Statements
     public LogStatements(SqliteConnection connection) : base(connection)
     {
         _insert = Prepare(
-            "INSERT INTO events (id, monitor_key, type, time, recorded_at, body) VALUES ($id, $mk, $type, $time, $at, $body) ON CONFLICT DO NOTHING RETURNING seq",
-            "$id", "$mk", "$type", "$time", "$at", "$body");
+            "INSERT INTO events (seq, id, monitor_key, type, time, recorded_at, body) VALUES ($seq, $id, $mk, $type, $time, $at, $body) ON CONFLICT DO NOTHING",
+            "$seq", "$id", "$mk", "$type", "$time", "$at", "$body");
         _existing = Prepare("SELECT id FROM events WHERE id = $id OR monitor_key = $mk LIMIT 1", "$id", "$mk");
     }
 
-    /// <summary>The new event's log position, or null when its id or monitor key is already recorded.</summary>
-    public long? Insert(RawEvent e, string recordedAt)
+    /// <summary>Records <paramref name="e"/> at <paramref name="seq"/>; false when its id or monitor key is already recorded.</summary>
+    public bool Insert(long seq, RawEvent e, long recordedAtTicks)
     {
         var p = _insert.Parameters;
-        p[0].Value = e.Id;
-        p[1].Value = (object?)e.MonitorKey ?? DBNull.Value;
-        p[2].Value = e.Type;
-        p[3].Value = Rfc3339.Format(e.Time);
-        p[4].Value = recordedAt;
-        p[5].Value = JsonSerializer.Serialize(e, StoreJson.Default.RawEvent);
-        return _insert.ExecuteScalar() is long seq ? seq : null;
+        p[0].Value = seq;
+        p[1].Value = e.Id;
+        p[2].Value = (object?)e.MonitorKey ?? DBNull.Value;
+        p[3].Value = e.Type;
+        p[4].Value = e.Time.UtcTicks;
+        p[5].Value = recordedAtTicks;
+        p[6].Value = JsonSerializer.Serialize(e, StoreJson.Default.RawEvent);
+        return _insert.ExecuteNonQuery() == 1;
+    }
+
+    /// <summary>The next free log position.</summary>
+    public long NextSeq()
+    {
+        using var command = Connection.CreateCommand();
+        command.CommandText = "SELECT coalesce(max(seq), 0) + 1 FROM events";
+        return (long)command.ExecuteScalar()!;
     }
 
     public string? ExistingId(RawEvent e)
