@@ -32,7 +32,16 @@ public static class BenchCommand
         var ingest = new Command("ingest", "Durable bulk ingest throughput (events/s acknowledged 202)") { clients, batch, total, ingestJson };
         ingest.SetAction((result, cancellationToken) => IngestBench.RunAsync(
             Positive(result.GetValue(clients)), Positive(result.GetValue(batch)), Positive(result.GetValue(total)), result.GetValue(ingestJson), cancellationToken));
-        return new Command("bench", "Benchmarks") { fault, engine, ingest };
+        var scaleHosts = new Option<int>("--hosts") { Description = "hosts", DefaultValueFactory = _ => 10_000 };
+        var scaleVms = new Option<int>("--vms-per-host") { Description = "VMs per host (one port each)", DefaultValueFactory = _ => 50 };
+        var scaleProjects = new Option<int>("--projects") { Description = "projects", DefaultValueFactory = _ => 1000 };
+        var scaleSubs = new Option<int>("--subscriptions") { Description = "subscriptions", DefaultValueFactory = _ => 100_000 };
+        var scaleJson = new Option<string?>("--json") { Description = "write the report to this JSON file" };
+        var scale = new Command("scale", "Memory and cold start with a large map and many subscriptions") { scaleHosts, scaleVms, scaleProjects, scaleSubs, scaleJson };
+        scale.SetAction((result, cancellationToken) => ScaleBench.RunAsync(
+            Positive(result.GetValue(scaleHosts)), Positive(result.GetValue(scaleVms)), Positive(result.GetValue(scaleProjects)),
+            Math.Max(0, result.GetValue(scaleSubs)), result.GetValue(scaleJson), cancellationToken));
+        return new Command("bench", "Benchmarks") { fault, engine, ingest, scale };
     }
 
     private static int Positive(int value) => value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "must be positive");
