@@ -6,7 +6,8 @@ namespace Doctor.Serialization;
 /// <summary>Strict RFC 3339 times: a time without an offset is UTC; output always in UTC with fractional seconds.</summary>
 public static partial class Rfc3339
 {
-    [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?$", RegexOptions.CultureInvariant)]
+    // \z, not $: .NET's $ also matches before a final "\n", which would let "…Z\n" through as a valid time.
+    [GeneratedRegex(@"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?\z", RegexOptions.CultureInvariant)]
     private static partial Regex Shape();
 
     public static bool TryParse(string? text, out DateTimeOffset value)
