@@ -67,8 +67,16 @@ public sealed partial class DoctorEngine : IAsyncDisposable
     /// <summary>Events just committed to the log, in log order.</summary>
     public void Enqueue(IReadOnlyList<EventRecord> records)
     {
-        foreach (var record in records)
-            _inbox.TryAdd(record);
+        try
+        {
+            foreach (var record in records)
+                _inbox.TryAdd(record);
+        }
+        catch (InvalidOperationException)
+        {
+            // Stopped (completed or disposed; ObjectDisposedException derives from it). The events are already durable in
+            // the log and the next start replays them; throwing here would make the store refuse an append it has committed.
+        }
     }
 
     /// <summary>
@@ -78,7 +86,17 @@ public sealed partial class DoctorEngine : IAsyncDisposable
     public Task<T> ExecuteAsync<T>(Func<StateEditor, T> command)
     {
         var work = new Command<T>(command);
-        if (!_inbox.TryAdd(work))
+        bool added;
+        try
+        {
+            added = _inbox.TryAdd(work);
+        }
+        catch (InvalidOperationException)
+        {
+            added = false; // BlockingCollection throws, rather than returning false, once completed or disposed
+        }
+
+        if (!added)
             throw new StoreUnavailableException("the engine is shutting down");
         return work.Done.Task;
     }

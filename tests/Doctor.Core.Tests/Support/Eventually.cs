@@ -22,6 +22,18 @@ public static class Eventually
         }
     }
 
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var limit = timeout ?? DefaultTimeout;
+        var start = Stopwatch.GetTimestamp();
+        while (!await condition())
+        {
+            if (Stopwatch.GetElapsedTime(start) > limit)
+                Assert.Fail($"timed out after {limit.TotalSeconds:0.#} s waiting for {what}");
+            await Task.Delay(5);
+        }
+    }
+
     /// <summary>Waits for <paramref name="task"/> with a bound, so a hang fails the test instead of the run.</summary>
     public static async Task<T> Within<T>(Task<T> task, string what, TimeSpan? timeout = null)
     {
