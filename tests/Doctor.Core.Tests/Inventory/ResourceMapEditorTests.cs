@@ -80,6 +80,36 @@ public class ResourceMapEditorTests
     }
 
     [Fact]
+    public void PutServer_ProjectChanged_PortsOfTheOldProjectFollowIt()
+    {
+        // Otherwise the old owner keeps getting notifications about ports of a server that is no longer theirs.
+        var editor = Edit();
+
+        editor.Map.PutServer(TestMap.Server("vm-b1", TestMap.ProjectA, "compute-1"));
+        var map = editor.Map.Build();
+
+        var port = map.Ports.Get("port-b1")!;
+        Assert.Equal(TestMap.ProjectA, port.ProjectId);
+        Assert.Equal(HostIdentity.For(TestMap.ProjectA, "compute-1"), port.HostId);
+        Assert.Empty(map.PortsByProject.Get(TestMap.ProjectB));
+        Assert.Contains("port-b1", map.PortsByProject.Get(TestMap.ProjectA));
+    }
+
+    [Fact]
+    public void PutServer_ProjectChanged_PortOwnedByAThirdProjectStays()
+    {
+        var map = ResourceMap.From(
+            [TestMap.Host("compute-1")],
+            [TestMap.Server("vm-1", "p-old", "compute-1")],
+            [TestMap.Port("port-1", "vm-1", "p-infra", "compute-1")]);
+        var editor = Edit(map);
+
+        editor.Map.PutServer(TestMap.Server("vm-1", "p-new", "compute-1"));
+
+        Assert.Equal("p-infra", editor.Map.Port("port-1")!.ProjectId);
+    }
+
+    [Fact]
     public void RemoveServer_Existing_LeavesEveryServerIndex()
     {
         var editor = Edit();
