@@ -1,8 +1,10 @@
+using System.Text.Json;
 using Doctor.Access;
 using Doctor.Core.Tests.Support;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Notification;
 using Doctor.State;
 using Doctor.Storage;
 using Doctor.Storage.Sqlite;
@@ -354,5 +356,39 @@ public sealed class DoctorEngineTests : IDisposable
         await doctor.DisposeAsync();
 
         await Assert.ThrowsAsync<StoreUnavailableException>(() => doctor.Engine.ExecuteAsync(_ => true));
+    }
+
+    [Fact]
+    public async Task PostAsync_HostDown_EachOwnerReceivesOneSignedNotificationWithAllItsServers()
+    {
+        // The whole northbound path: log → engine → notifier → webhook, as a VNF manager sees it.
+        using var consumers = new FakeCallbackHandler();
+        using var client = new HttpClient(consumers) { Timeout = Timeout.InfiniteTimeSpan };
+        EngineHarness? doctor = null;
+        var dispatcher = new WebhookDispatcher(client, _clock, new DeliveryOptions(), id => doctor?.State.Subscriptions.All.Get(id), NullLogger<WebhookDispatcher>.Instance);
+        await using var _ = dispatcher;
+        doctor = await EngineHarness.StartAsync(_dir.Path, _clock, new Notifier(dispatcher, _clock));
+        await using var __ = doctor;
+        await doctor.SeedAsync();
+        await doctor.ExecuteAsync(editor =>
+        {
+            editor.Subscriptions.Put(TestMap.Subscription("sub-a", TestMap.ProjectA, secret: "key-a"));
+            editor.Subscriptions.Put(TestMap.Subscription("sub-b", TestMap.ProjectB, secret: "key-b"));
+            return true;
+        });
+
+        await doctor.PostAsync(Down("compute-1", "e-1"));
+        await Eventually.TrueAsync(() => consumers.Received.Count == 2, "both owners to be notified");
+
+        var toA = Assert.Single(consumers.To("/sub-a"));
+        var toB = Assert.Single(consumers.To("/sub-b"));
+        Assert.True(Signatures.Verify("key-a", toA.Body, toA.Signature));
+        Assert.True(Signatures.Verify("key-b", toB.Body, toB.Signature));
+        Assert.False(Signatures.Verify("key-a", toB.Body, toB.Signature));
+        Assert.Equal(NotificationIds.For("e-1", "sub-a", "fault"), toA.NotificationId);
+        string[] Resources(ReceivedCallback r) =>
+            [.. JsonDocument.Parse(r.Body).RootElement.GetProperty("resources").EnumerateArray().Select(e => e.GetProperty("resource_id").GetString()!)];
+        Assert.Equal(["vm-a1", "vm-a2", "vm-a3", "port-a1", "port-a2"], Resources(toA));
+        Assert.Equal(["vm-b1", "port-b1"], Resources(toB));
     }
 }

@@ -12,8 +12,8 @@ using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Doctor.Core.Tests.Support;
 
-/// <summary>Collects what the engine hands to the notifier.</summary>
-public sealed class CapturingNoticeSink : INoticeSink
+/// <summary>Collects what the engine hands to the notifier, and passes it on when given a next sink.</summary>
+public sealed class CapturingNoticeSink(INoticeSink? next = null) : INoticeSink
 {
     private readonly List<Notice> _notices = [];
 
@@ -30,6 +30,7 @@ public sealed class CapturingNoticeSink : INoticeSink
     {
         lock (_notices)
             _notices.AddRange(notices);
+        next?.Publish(notices, state);
     }
 }
 
@@ -51,10 +52,11 @@ public sealed class EngineHarness : IAsyncDisposable
     public CapturingNoticeSink Notices { get; }
     public DoctorState State => Engine.State;
 
-    public static async Task<EngineHarness> StartAsync(string dataDirectory, TimeProvider clock)
+    /// <param name="notifier">Where notices go besides <see cref="Notices"/> (a real <see cref="Notifier"/> for end-to-end tests).</param>
+    public static async Task<EngineHarness> StartAsync(string dataDirectory, TimeProvider clock, INoticeSink? notifier = null)
     {
         var store = new SqliteStore(dataDirectory, clock, NullLogger<SqliteStore>.Instance);
-        var notices = new CapturingNoticeSink();
+        var notices = new CapturingNoticeSink(notifier);
         var engine = new DoctorEngine(store, new FaultProcessor(FailurePolicy.Default, new TimelineBook()), notices, clock, NullLogger<DoctorEngine>.Instance);
         await Eventually.Within(engine.StartAsync(CancellationToken.None), "the engine to start");
         return new EngineHarness(store, engine, notices);
