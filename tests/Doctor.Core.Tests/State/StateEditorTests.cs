@@ -4,6 +4,7 @@ using Doctor.Faults;
 using Doctor.Inspection;
 using Doctor.Inventory;
 using Doctor.State;
+using Doctor.Subscriptions;
 
 namespace Doctor.Core.Tests.State;
 
@@ -76,7 +77,7 @@ public class StateEditorTests
         var book = editor.Build().Subscriptions;
 
         Assert.Empty(book.ByProject.Get(TestMap.ProjectA));
-        Assert.Equal(["sub-1"], book.ByProject.Get(Doctor.Subscriptions.SubscriptionBook.GlobalKey));
+        Assert.Equal(["sub-1"], book.ByProject.Get(SubscriptionBook.GlobalKey));
         Assert.Equal(1, book.All.Count);
     }
 

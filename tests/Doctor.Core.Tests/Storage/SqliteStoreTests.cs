@@ -6,6 +6,7 @@ using Doctor.State;
 using Doctor.Storage;
 using Doctor.Storage.Sqlite;
 using Doctor.Testing;
+using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Doctor.Core.Tests.Storage;
@@ -346,5 +347,25 @@ public sealed class SqliteStoreTests : IDisposable
         store.Persist(batch);
 
         await Assert.ThrowsAsync<StoreUnavailableException>(() => batch.Committed);
+    }
+
+    [Fact]
+    public async Task LoadAsync_DataFromANewerDoctor_RefusesToStart()
+    {
+        var (store, _) = await OpenAsync();
+        await store.DisposeAsync();
+        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir.Path, "events.db")};Pooling=False"))
+        {
+            await connection.OpenAsync();
+            await using var command = connection.CreateCommand();
+            command.CommandText = "INSERT INTO schema_version VALUES (99)";
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var newer = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance);
+        await using var _ = newer;
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => newer.LoadAsync(CancellationToken.None));
+        Assert.Contains("newer", error.Message);
     }
 }
