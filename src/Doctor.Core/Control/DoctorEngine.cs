@@ -77,7 +77,8 @@ public sealed partial class DoctorEngine : IAsyncDisposable
         }
         catch (InvalidOperationException)
         {
-            // Stopping: the events are in the log and the next start replays them.
+            // Stopped (completed or disposed; ObjectDisposedException derives from it). The events are already durable in
+            // the log and the next start replays them; throwing here would make the store refuse an append it has committed.
         }
     }
 
@@ -88,7 +89,17 @@ public sealed partial class DoctorEngine : IAsyncDisposable
     public Task<T> ExecuteAsync<T>(Func<StateEditor, T> command)
     {
         var work = new Command<T>(command);
-        if (!_inbox.TryAdd(work))
+        bool added;
+        try
+        {
+            added = _inbox.TryAdd(work);
+        }
+        catch (InvalidOperationException)
+        {
+            added = false; // BlockingCollection throws, rather than returning false, once completed or disposed
+        }
+
+        if (!added)
             throw new StoreUnavailableException("the engine is shutting down");
         return work.Done.Task;
     }

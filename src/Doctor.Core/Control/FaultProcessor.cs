@@ -85,6 +85,7 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
         var derivedIds = ImmutableArray.CreateBuilder<string>(servers.Count + portIds.Count);
 
         var priorHost = host;
+        var heldBy = HeldBy(state, ResourceType.Host, hostName, Effect.HostDown);
         if (rule.Effect == Effect.HostDown)
         {
             host = host with { Up = false, ForcedDown = true, UpdatedAt = at };
@@ -103,7 +104,8 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
                 map.PutServer(server);
             }
 
-            var fault = Derived(ids.Next(), rootId, faultType, severity, rule, record, ResourceType.Server, server.Id, server.ProjectId, hostName, prior.Name(), details, byAdmin);
+            var priorValue = HeldBy(state, ResourceType.Server, server.Id, Effect.HostDown, Effect.ServerError)?.PriorValue ?? prior.Name();
+            var fault = Derived(ids.Next(), rootId, faultType, severity, rule, record, ResourceType.Server, server.Id, server.ProjectId, hostName, priorValue, details, byAdmin);
             state.Faults.Put(fault);
             derivedIds.Add(fault.FaultId);
             resources.Add(new NoticeResource(ResourceType.Server, server.Id, server.ProjectId, hostName, ResourceStates.Of(server), hostStatus, server.HostId, [fault]));
@@ -112,7 +114,9 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
         foreach (var portId in portIds)
         {
             var port = map.Port(portId)!;
-            var prior = ResourceStates.DataPlane(port.DataPlaneUp);
+            var prior = HeldBy(state, ResourceType.Port, port.Id, Effect.HostDown, Effect.PortsDown) is { } holder
+                ? holder.PriorValue
+                : ResourceStates.DataPlane(port.DataPlaneUp);
             if (port.DataPlaneUp != false)
             {
                 port = port with { DataPlaneUp = false, UpdatedAt = at };
@@ -132,7 +136,8 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
             FaultId = rootId, FaultType = faultType, Severity = severity, ResourceType = ResourceType.Host, ResourceId = hostName,
             Host = hostName, EventId = record.Event.Id, EventTime = record.Event.Time, RaisedAt = at, ProbableCause = rule.ProbableCause,
             IsRootCause = true, CorrelatedFaultIds = derivedIds.ToImmutable(), Details = details, Effect = rule.Effect, ByAdmin = byAdmin,
-            PriorValue = ResourceStates.Of(priorHost), PriorForcedDown = priorHost.ForcedDown,
+            PriorValue = heldBy is null ? ResourceStates.Of(priorHost) : heldBy.PriorValue,
+            PriorForcedDown = heldBy?.PriorForcedDown ?? priorHost.ForcedDown,
         };
         state.Faults.Put(root);
         resources[0] = new NoticeResource(ResourceType.Host, hostName, null, hostName, ResourceStates.Of(host), hostStatus, HostIdentity.For(null, hostName), [root]);
@@ -151,6 +156,7 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
         var timeline = StartTimeline(record, out _, out var rootId);
         timeline?.Mark(Checkpoint.FoundAffected);
         var prior = server.State;
+        var priorValue = HeldBy(state, ResourceType.Server, server.Id, Effect.HostDown, Effect.ServerError)?.PriorValue ?? prior.Name();
         if (rule.Effect == Effect.ServerError && prior != ServerState.Error)
         {
             server = server with { State = ServerState.Error, UpdatedAt = record.RecordedAt };
@@ -163,7 +169,7 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
             FaultId = rootId, FaultType = faultType, Severity = SeverityOf(rule, record.Event), ResourceType = ResourceType.Server,
             ResourceId = server.Id, ProjectId = server.ProjectId, Host = server.Host, EventId = record.Event.Id, EventTime = record.Event.Time,
             RaisedAt = record.RecordedAt, ProbableCause = rule.ProbableCause, IsRootCause = true, Details = record.Event.Details,
-            Effect = rule.Effect, PriorValue = prior.Name(),
+            Effect = rule.Effect, PriorValue = priorValue,
         };
         state.Faults.Put(root);
         var resource = new NoticeResource(ResourceType.Server, server.Id, server.ProjectId, server.Host, ResourceStates.Of(server), map.HostStatusOf(server.Host), server.HostId, [root]);
@@ -289,6 +295,23 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The active fault that already changed what a new fault with one of <paramref name="effects"/> would change.
+    /// A fault raised on top of it must remember the value from before both: otherwise, when the older fault clears
+    /// first (its restore is held by the newer one), the newer one later "restores" the older fault's effect and the
+    /// resource stays down or in error with no fault left to explain it.
+    /// </summary>
+    private static Fault? HeldBy(StateEditor state, ResourceType type, string id, params Effect[] effects)
+    {
+        foreach (var other in state.Faults.ActiveOn(type, id))
+        {
+            if (effects.Contains(other.Effect))
+                return other;
+        }
+
+        return null;
     }
 
     private static NoticeResource Gone(Fault fault) =>

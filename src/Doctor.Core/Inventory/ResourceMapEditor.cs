@@ -54,7 +54,7 @@ public sealed class ResourceMapEditor
         return true;
     }
 
-    /// <summary>Creates or replaces a server; ports that followed it to its old host follow it to the new one.</summary>
+    /// <summary>Creates or replaces a server; ports that followed it to its old host (or project) follow it to the new one.</summary>
     public void PutServer(Server server)
     {
         var old = _servers.Get(server.Id);
@@ -72,13 +72,24 @@ public sealed class ResourceMapEditor
         _serversByHost.Add(server.Host, server.Id);
         _serversByProject.Add(server.ProjectId, server.Id);
 
-        if (old is not null && old.Host != server.Host)
+        // The project follows like the host: a port left with the old owner would be notified to a tenant that no
+        // longer owns the server, and hidden from the one that does.
+        if (old is not null && (old.Host != server.Host || old.ProjectId != server.ProjectId))
         {
             foreach (var portId in _portsByServer.Get(server.Id).ToList())
             {
                 var port = _ports.Get(portId)!;
-                if (port.Host == old.Host)
-                    PutPort(port with { Host = server.Host, UpdatedAt = server.UpdatedAt });
+                var followsHost = old.Host != server.Host && port.Host == old.Host;
+                var followsProject = old.ProjectId != server.ProjectId && port.ProjectId == old.ProjectId;
+                if (followsHost || followsProject)
+                {
+                    PutPort(port with
+                    {
+                        Host = followsHost ? server.Host : port.Host,
+                        ProjectId = followsProject ? server.ProjectId : port.ProjectId,
+                        UpdatedAt = server.UpdatedAt,
+                    });
+                }
             }
         }
     }

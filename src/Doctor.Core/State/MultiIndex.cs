@@ -24,17 +24,17 @@ public sealed class MultiIndex
     /// <summary>Builds an index in one pass from (key, member) pairs.</summary>
     public static MultiIndex From(IEnumerable<(string Key, string Member)> pairs)
     {
-        var groups = new Dictionary<string, ImmutableSortedSet<string>.Builder>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (key, member) in pairs)
         {
-            if (!groups.TryGetValue(key, out var set))
-                groups[key] = set = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
-            set.Add(member);
+            if (!groups.TryGetValue(key, out var list))
+                groups[key] = list = [];
+            list.Add(member);
         }
 
         var map = ImmutableDictionary.CreateBuilder<string, ImmutableSortedSet<string>>(StringComparer.Ordinal);
-        foreach (var (key, set) in groups)
-            map[key] = set.ToImmutable();
+        foreach (var (key, list) in groups)
+            map[key] = None.Union(list);
         return new MultiIndex(map.ToImmutable());
     }
 

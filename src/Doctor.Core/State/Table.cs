@@ -42,9 +42,9 @@ public sealed class Table<T>
     {
         var byId = ImmutableDictionary.CreateBuilder<string, T>(StringComparer.Ordinal);
         byId.AddRange(items);
-        var order = ImmutableSortedSet.CreateBuilder<string>(StringComparer.Ordinal);
-        order.UnionWith(byId.Keys);
-        return new Table<T>(byId.ToImmutable(), order.ToImmutable());
+        // Union into an empty set sorts once and builds the balanced tree in one pass (not n rebalancing inserts).
+        var order = Empty.Order.Union(byId.Keys);
+        return new Table<T>(byId.ToImmutable(), order);
     }
 }
 

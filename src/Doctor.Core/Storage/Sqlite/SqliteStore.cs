@@ -54,7 +54,10 @@ public sealed partial class SqliteStore : IDoctorStore
         _state = Open(_statePath, synchronous: "NORMAL");
         var isNew = Migrate(_log, SqliteSchema.Log);
         Migrate(_state, SqliteSchema.State);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var loaded = Load(_state, _log, isNew);
+        LogLoaded(loaded.State.Map.Hosts.Count, loaded.State.Map.Servers.Count, loaded.State.Map.Ports.Count, loaded.State.Faults.All.Count,
+            loaded.State.Subscriptions.All.Count, loaded.Unprocessed.Count, watch.Elapsed.TotalSeconds);
         _logStatements = new LogStatements(_log);
         _nextSeq = _logStatements.NextSeq();
         _stateStatements = new StateStatements(_state);
@@ -404,6 +407,9 @@ public sealed partial class SqliteStore : IDoctorStore
         SqliteConnection.ClearAllPools();
         return ValueTask.CompletedTask;
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Hosts} hosts, {Servers} servers, {Ports} ports, {Faults} faults, {Subscriptions} subscriptions and {Pending} events to replay in {Seconds:0.00} s")]
+    private partial void LogLoaded(int hosts, int servers, int ports, int faults, int subscriptions, int pending, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A WAL checkpoint failed; it is retried in a second")]
     private partial void LogCheckpointFailed(Exception error);
