@@ -221,6 +221,38 @@ public sealed class EventEndpointsTests : ApiTest
     }
 
     [Fact]
+    public async Task Post_SecondReportOfActiveFault_IsCorrelatedWithoutNewFault()
+    {
+        await SeedCloudAsync();
+        var first = await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 }, id: "report-1");
+        var second = await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 }, id: "report-2");
+
+        Assert.Equal("processed", second.GetProperty("status").GetString());
+        Assert.Equal(first.GetProperty("fault_ids")[0].GetString(), second.GetProperty("fault_ids")[0].GetString());
+        Assert.Equal(7, (await Doctor.GetJsonAsync("/v1/faults?state=all")).GetProperty("faults").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Post_EventForUnknownHost_IsIgnoredWithReason()
+    {
+        var recorded = await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = "compute-ghost" });
+        Assert.Equal("ignored", recorded.GetProperty("status").GetString());
+        Assert.Contains("compute-ghost", recorded.GetProperty("reason").GetString());
+        Assert.Empty((await Doctor.GetJsonAsync("/v1/faults?state=all")).GetProperty("faults").EnumerateArray());
+    }
+
+    [Theory]
+    [InlineData("2026-01-31 12:00:00", "2026-01-31T12:00:00.0000000Z")]
+    [InlineData("2026-01-31T14:00:00.5+02:00", "2026-01-31T12:00:00.5000000Z")]
+    [InlineData("2026-01-31T12:00:00.123456789Z", "2026-01-31T12:00:00.1234567Z")]
+    public async Task Post_TimeForms_AreStoredInUtc(string time, string stored)
+    {
+        var accepted = await Doctor.PostEventsAsync(new { time, type = "vendor.test.ping" });
+        var recorded = await Doctor.WaitForEventAsync(accepted.GetProperty("event_ids")[0].GetString()!);
+        Assert.Equal(stored, recorded.GetProperty("time").GetString());
+    }
+
+    [Fact]
     public async Task Get_UnknownEvent_Returns404()
     {
         await Problem.AssertAsync(await Doctor.GetAsync("/v1/events/never-posted"), 404);

@@ -9,9 +9,9 @@ public abstract class ApiTest : IAsyncLifetime
 
     protected DoctorHost Doctor => _doctor ?? throw new InvalidOperationException("the service is not started");
 
-    public async Task InitializeAsync() => _doctor = await DoctorHost.StartAsync();
+    public virtual async Task InitializeAsync() => _doctor = await DoctorHost.StartAsync();
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_doctor is not null)
             await _doctor.DisposeAsync();

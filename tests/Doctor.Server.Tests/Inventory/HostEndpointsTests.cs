@@ -258,6 +258,84 @@ public sealed class HostEndpointsTests : ApiTest
     }
 
     [Fact]
+    public async Task ChangeState_ForcedDown_RaisesComputeHostDownFault()
+    {
+        await SeedCloudAsync();
+        await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = true, reason = "bad DIMM" }), 200);
+
+        // Same effects as a compute.host.down fault: the same fault type, so filters such as "compute.host.*" match it.
+        var faults = (await Doctor.GetJsonAsync("/v1/faults")).GetProperty("faults").EnumerateArray().ToList();
+        Assert.Equal(7, faults.Count);
+        Assert.All(faults, f => Assert.Equal("compute.host.down", f.GetProperty("fault_type").GetString()));
+        var root = Assert.Single(faults, f => f.GetProperty("is_root_cause").GetBoolean());
+        Assert.Equal(Cloud.Host1, root.GetProperty("resource_id").GetString());
+        Assert.Equal("critical", root.GetProperty("severity").GetString());
+        Assert.Equal(7, (await Doctor.GetJsonAsync("/v1/faults?fault_type=compute.host.*")).GetProperty("faults").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ChangeState_ForcedDown_IsNotLiftedByMonitorHostUp()
+    {
+        await SeedCloudAsync();
+        await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = true }), 200);
+
+        var up = await Doctor.PostEventAndWaitAsync("compute.host.up", new { hostname = Cloud.Host1 });
+
+        Assert.Equal("ignored", up.GetProperty("status").GetString());
+        Assert.Equal("down", (await Doctor.GetJsonAsync($"/v1/hosts/{Cloud.Host1}")).GetProperty("state").GetString());
+        Assert.Equal("error", (await Doctor.GetJsonAsync("/v1/servers/vm-a1")).GetProperty("state").GetString());
+        Assert.Equal(7, (await Doctor.GetJsonAsync("/v1/faults")).GetProperty("faults").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ChangeState_ForcedDownThenMonitorHostDown_IsCorrelatedToAdminFault()
+    {
+        await SeedCloudAsync();
+        await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = true }), 200);
+        var rootId = (await Doctor.GetJsonAsync("/v1/faults?resource_type=host")).GetProperty("faults")[0].GetProperty("fault_id").GetString();
+
+        var down = await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 });
+
+        Assert.Equal("processed", down.GetProperty("status").GetString());
+        Assert.Equal([rootId], down.GetProperty("fault_ids").EnumerateArray().Select(e => e.GetString()));
+        Assert.Equal(7, (await Doctor.GetJsonAsync("/v1/faults")).GetProperty("faults").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task ChangeState_ForcedDownOverMonitorFault_IsNotLiftedByMonitorHostUp()
+    {
+        await SeedCloudAsync();
+        await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 });
+        await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = true, reason = "keep it down" }), 200);
+
+        var up = await Doctor.PostEventAndWaitAsync("compute.host.up", new { hostname = Cloud.Host1 });
+
+        Assert.Equal("processed", up.GetProperty("status").GetString()); // the monitor's own fault clears
+        var host = await Doctor.GetJsonAsync($"/v1/hosts/{Cloud.Host1}");
+        Assert.Equal("down", host.GetProperty("state").GetString());
+        Assert.True(host.GetProperty("forced_down").GetBoolean());
+        Assert.Equal("error", (await Doctor.GetJsonAsync("/v1/servers/vm-a1")).GetProperty("state").GetString());
+        Assert.Equal(1, (await Doctor.GetJsonAsync("/v1/faults?resource_type=host")).GetProperty("faults").GetArrayLength());
+    }
+
+    [Fact(Skip = "Known bug, fixed on the core branch (wt-core, FaultProcessor.HeldBy) and not merged here: a fault raised on top of an active one records the already-faulted value as its prior, so the last recovery restores the fault's effect")]
+    public async Task ChangeState_ForcedDownOverMonitorFault_LiftedByAdminRestoresEverything()
+    {
+        await SeedCloudAsync();
+        await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 });
+        await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = true }), 200);
+        await Doctor.PostEventAndWaitAsync("compute.host.up", new { hostname = Cloud.Host1 });
+
+        var host = await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = false }), 200);
+
+        Assert.Equal("up", host.GetProperty("state").GetString());
+        Assert.False(host.GetProperty("forced_down").GetBoolean());
+        Assert.Equal("normal", (await Doctor.GetJsonAsync("/v1/servers/vm-a1")).GetProperty("state").GetString());
+        Assert.Equal("ACTIVE", (await Doctor.GetJsonAsync("/v1/ports/port-a1")).GetProperty("data_plane_status").GetString());
+        Assert.Empty((await Doctor.GetJsonAsync("/v1/faults")).GetProperty("faults").EnumerateArray());
+    }
+
+    [Fact]
     public async Task ChangeState_Disabled_ShowsMaintenanceHostStatus()
     {
         await SeedCloudAsync();

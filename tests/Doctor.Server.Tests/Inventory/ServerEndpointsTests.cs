@@ -220,6 +220,24 @@ public sealed class ServerEndpointsTests : ApiTest
     }
 
     [Fact]
+    public async Task Put_Replace_KeepsRuntimeStateItDoesNotName()
+    {
+        await SeedCloudAsync();
+        await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = true }), 200);
+
+        // Re-importing the inventory must not wipe what the fault changed.
+        var server = await DoctorHost.JsonAsync(await Doctor.PutAsync("/v1/servers/vm-a1", new { name = "renamed", project_id = Cloud.Alpha, host = Cloud.Host1 }), 200);
+        var host = await DoctorHost.JsonAsync(await Doctor.PutAsync($"/v1/hosts/{Cloud.Host1}", new { zone = "zone-a", unknown_field = "ignored" }), 200);
+        var port = await DoctorHost.JsonAsync(await Doctor.PutAsync("/v1/ports/port-a1", new { server_id = "vm-a1", network_id = "net-1" }), 200);
+
+        Assert.Equal("renamed", server.GetProperty("name").GetString());
+        Assert.Equal("error", server.GetProperty("state").GetString());
+        Assert.Equal("down", host.GetProperty("state").GetString());
+        Assert.True(host.GetProperty("forced_down").GetBoolean());
+        Assert.Equal("DOWN", port.GetProperty("data_plane_status").GetString());
+    }
+
+    [Fact]
     public async Task Put_NonJson_Returns415()
     {
         await Problem.AssertAsync(await Doctor.SendAsync(HttpMethod.Put, "/v1/servers/vm-1", Admin, "id=vm-1", "text/plain"), 415);
@@ -284,6 +302,31 @@ public sealed class PortEndpointsTests : ApiTest
         var before = (await Doctor.GetJsonAsync("/v1/ports/port-a1")).ToString();
         await Problem.AssertAsync(await Doctor.PutAsync("/v1/ports/port-a1", body), 400, field);
         Assert.Equal(before, (await Doctor.GetJsonAsync("/v1/ports/port-a1")).ToString());
+    }
+
+    [Fact]
+    public async Task Put_PortWithoutHostOrProject_TakesThemFromItsServer()
+    {
+        await SeedCloudAsync();
+        var port = await DoctorHost.JsonAsync(await Doctor.PutAsync("/v1/ports/port-a9", new { server_id = "vm-a3", network_id = "net-1" }), 201);
+
+        Assert.Equal(Cloud.Alpha, port.GetProperty("project_id").GetString());
+        Assert.Equal(Cloud.Host2, port.GetProperty("host").GetString());
+        var alpha = await Doctor.CreateTokenAsync("project", Cloud.Alpha);
+        Assert.Contains("port-a9", Ids((await Doctor.GetJsonAsync("/v1/ports", alpha)).GetProperty("ports")));
+    }
+
+    [Fact]
+    public async Task Put_ServerMovedToOtherHost_ItsPortsFollow()
+    {
+        await SeedCloudAsync();
+        await DoctorHost.JsonAsync(await Doctor.PutAsync("/v1/servers/vm-a1", new { project_id = Cloud.Alpha, host = Cloud.Host3 }), 200);
+
+        var port = await Doctor.GetJsonAsync("/v1/ports/port-a1");
+        Assert.Equal(Cloud.Host3, port.GetProperty("host").GetString());
+        Assert.Equal(["port-a1"], Ids((await Doctor.GetJsonAsync($"/v1/ports?host={Cloud.Host3}")).GetProperty("ports")));
+        Assert.DoesNotContain("port-a1", Ids((await Doctor.GetJsonAsync($"/v1/ports?host={Cloud.Host1}")).GetProperty("ports")));
+        Assert.Equal(["vm-a1"], Ids((await Doctor.GetJsonAsync($"/v1/servers?host={Cloud.Host3}")).GetProperty("servers")));
     }
 
     [Fact]
