@@ -21,17 +21,22 @@ public sealed class DoctorHost : IAsyncDisposable
 
     private readonly TempDirectory _dataDir;
 
-    private DoctorHost(TempDirectory dataDir, WebApplication app)
+    private readonly TimeProvider? _time;
+    private readonly Action<DoctorServerOptions>? _configure;
+
+    private DoctorHost(TempDirectory dataDir, WebApplication app, TimeProvider? time, Action<DoctorServerOptions>? configure)
     {
         _dataDir = dataDir;
+        _time = time;
+        _configure = configure;
         App = app;
         Client = app.GetTestClient();
     }
 
-    public WebApplication App { get; }
+    public WebApplication App { get; private set; }
 
     /// <summary>A client without credentials; every helper below adds the token it is given.</summary>
-    public HttpClient Client { get; }
+    public HttpClient Client { get; private set; }
 
     public string DataDir => _dataDir.Path;
 
@@ -41,29 +46,44 @@ public sealed class DoctorHost : IAsyncDisposable
         var dataDir = new TempDirectory();
         try
         {
-            var app = DoctorApp.Create(
-                [],
-                options =>
-                {
-                    options.DataDir = dataDir.Path;
-                    options.AdminToken = AdminToken;
-                    configure?.Invoke(options);
-                },
-                builder =>
-                {
-                    builder.WebHost.UseTestServer();
-                    builder.Logging.ClearProviders();
-                    if (time is not null)
-                        builder.Services.AddSingleton(time);
-                });
-            await app.StartAsync();
-            return new DoctorHost(dataDir, app);
+            return new DoctorHost(dataDir, await CreateAppAsync(dataDir.Path, time, configure), time, configure);
         }
         catch
         {
             dataDir.Dispose();
             throw;
         }
+    }
+
+    private static async Task<WebApplication> CreateAppAsync(string dataDir, TimeProvider? time, Action<DoctorServerOptions>? configure)
+    {
+        var app = DoctorApp.Create(
+            [],
+            options =>
+            {
+                options.DataDir = dataDir;
+                options.AdminToken = AdminToken;
+                configure?.Invoke(options);
+            },
+            builder =>
+            {
+                builder.WebHost.UseTestServer();
+                builder.Logging.ClearProviders();
+                if (time is not null)
+                    builder.Services.AddSingleton(time);
+            });
+        await app.StartAsync();
+        return app;
+    }
+
+    /// <summary>Stops the service and starts a new one on the same data directory (what survives a restart).</summary>
+    public async Task RestartAsync()
+    {
+        Client.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+        App = await CreateAppAsync(_dataDir.Path, _time, _configure);
+        Client = App.GetTestClient();
     }
 
     public async ValueTask DisposeAsync()

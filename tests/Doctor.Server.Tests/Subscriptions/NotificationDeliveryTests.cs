@@ -246,6 +246,57 @@ public sealed class NotificationDeliveryTests : ApiTest
     }
 
     [Fact]
+    public async Task AdminForceDown_NotifiesLikeHostDown()
+    {
+        await SeedCloudAsync();
+        var beta = await Doctor.CreateTokenAsync("project", Cloud.Beta);
+        var sub = await SubscribeAsync(beta, "beta-host", new { filter = new { fault_types = new[] { "compute.host.*" } } });
+
+        await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = true, reason = "replacing a DIMM in compute-zulu-1" }), 200);
+
+        var call = Assert.Single(await Receiver.WaitForAsync("beta-host", 1));
+        Assert.Equal(["port-b1", "vm-b1"], ResourceIds(call.Json));
+        Assert.DoesNotContain("compute-zulu", call.Text);
+        Assert.DoesNotContain("DIMM", call.Text);
+        Assert.All(call.Json.GetProperty("resources").EnumerateArray(),
+            r => Assert.Equal("compute.host.down", r.GetProperty("faults")[0].GetProperty("fault_type").GetString()));
+        await DeliveredAsync(sub, 1);
+
+        await DoctorHost.JsonAsync(await Doctor.PostAsync($"/v1/hosts/{Cloud.Host1}/state", new { forced_down = false }), 200);
+        var cleared = (await Receiver.WaitForAsync("beta-host", 2))[1];
+        Assert.Equal("fault_cleared", cleared.Json.GetProperty("notification_type").GetString());
+        Assert.Equal(["port-b1", "vm-b1"], ResourceIds(cleared.Json));
+    }
+
+    [Fact]
+    public async Task Timeline_AfterDelivery_ShowsSentAndDeliveredPerSubscription()
+    {
+        await SeedCloudAsync();
+        var alphaSub = await SubscribeAsync(await Doctor.CreateTokenAsync("project", Cloud.Alpha), "alpha");
+        var betaSub = await SubscribeAsync(await Doctor.CreateTokenAsync("project", Cloud.Beta), "beta");
+
+        var recorded = await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 });
+        await DeliveredAsync(alphaSub, 1);
+        await DeliveredAsync(betaSub, 1);
+
+        var rootId = recorded.GetProperty("fault_ids")[0].GetString();
+        var timeline = await Doctor.GetJsonAsync($"/v1/faults/{rootId}/timeline");
+        var deliveries = timeline.GetProperty("deliveries").EnumerateArray().ToList();
+        Assert.Equal(new[] { alphaSub, betaSub }.Order(StringComparer.Ordinal), deliveries.Select(d => d.GetProperty("subscription_id").GetString()!));
+        var recordedMs = timeline.GetProperty("checkpoints").EnumerateArray().Single(c => c.GetProperty("name").GetString() == "recorded").GetProperty("ms").GetDouble();
+        foreach (var delivery in deliveries)
+        {
+            // notification_built is marked once every subscription's copy is queued, so the first may be sent before it.
+            var sent = delivery.GetProperty("sent_ms").GetDouble();
+            Assert.True(sent >= recordedMs, $"sent at {sent} ms, before the event was recorded at {recordedMs} ms");
+            Assert.True(delivery.GetProperty("delivered_ms").GetDouble() >= sent);
+        }
+
+        var alpha = await Doctor.CreateTokenAsync("project", Cloud.Alpha);
+        await Problem.AssertAsync(await Doctor.GetAsync($"/v1/faults/{rootId}/timeline", alpha), 403);
+    }
+
+    [Fact]
     public async Task FailingConsumer_IsRetriedUntilDelivered()
     {
         await SeedCloudAsync();
