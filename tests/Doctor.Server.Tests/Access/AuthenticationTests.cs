@@ -14,6 +14,12 @@ public sealed class AuthenticationTests : ApiTest
     }
 
     [Fact]
+    public async Task Healthz_WithUnknownToken_Returns200()
+    {
+        await DoctorHost.JsonAsync(await Doctor.GetAsync("/healthz", token: "dr_not-a-token-anyone-issued"), 200);
+    }
+
+    [Fact]
     public async Task Get_WithoutToken_Returns401Problem()
     {
         await Problem.AssertAsync(await Doctor.GetAsync("/v1/hosts", token: null), 401);

@@ -153,6 +153,21 @@ public sealed class EventEndpointsTests : ApiTest
     }
 
     [Fact]
+    public async Task Post_10000Events_AreAllRecorded()
+    {
+        var body = "[" + string.Join(",", Enumerable.Range(0, 10_000).Select(i => $$"""{"id":"bulk-{{i:D5}}","type":"vendor.bulk","time":"2026-01-31T12:00:00Z"}""")) + "]";
+        var accepted = await DoctorHost.JsonAsync(await Doctor.PostAsync("/v1/events", body), 202);
+
+        Assert.Equal(10_000, accepted.GetProperty("accepted").GetInt32());
+        Assert.Equal(10_000, accepted.GetProperty("event_ids").GetArrayLength());
+        Assert.Equal("bulk-09999", accepted.GetProperty("event_ids")[9_999].GetString());
+        await Doctor.WaitForEventAsync("bulk-09999");
+        var page = await Doctor.GetJsonAsync("/v1/events?type=vendor.bulk&limit=1000");
+        Assert.Equal(1000, page.GetProperty("events").GetArrayLength());
+        Assert.Equal("bulk-00999", page.GetProperty("next").GetString());
+    }
+
+    [Fact]
     public async Task Post_MoreThan10000Events_Returns400()
     {
         var body = "[" + string.Join(",", Enumerable.Repeat("""{"type":"x","time":"2026-01-31T12:00:00Z"}""", 10_001)) + "]";
