@@ -18,7 +18,7 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
     private static readonly string[] Callers = ["none", "admin", "monitor", "project"];
 
     [Fact]
-    public async Task EveryEndpoint_DeclaresAccessRule()
+    public async Task RouteTable_EveryEndpoint_DeclaresAccessRule()
     {
         var endpoints = Endpoints();
         Assert.NotEmpty(endpoints);
@@ -32,7 +32,7 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
     }
 
     [Fact]
-    public async Task EveryEndpointAndRole_GetsStatusOfItsRule()
+    public async Task AnyEndpoint_EachCallerRole_GetsStatusOfItsRule()
     {
         await SeedCloudAsync();
         var tokens = new Dictionary<string, string?>

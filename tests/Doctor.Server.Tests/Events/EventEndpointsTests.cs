@@ -46,7 +46,7 @@ public sealed class EventEndpointsTests : ApiTest
     }
 
     [Fact]
-    public async Task PutLegacyEvents_AcceptsSameBodies()
+    public async Task PutLegacyEvents_WithMonitorToken_Returns202AndProcesses()
     {
         await SeedCloudAsync();
         var monitor = await Doctor.CreateTokenAsync("monitor");
@@ -260,7 +260,7 @@ public sealed class EventEndpointsTests : ApiTest
     [InlineData("2026-01-31 12:00:00", "2026-01-31T12:00:00.0000000Z")]
     [InlineData("2026-01-31T14:00:00.5+02:00", "2026-01-31T12:00:00.5000000Z")]
     [InlineData("2026-01-31T12:00:00.123456789Z", "2026-01-31T12:00:00.1234567Z")]
-    public async Task Post_TimeForms_AreStoredInUtc(string time, string stored)
+    public async Task Post_OtherTimeForms_AreStoredInUtc(string time, string stored)
     {
         var accepted = await Doctor.PostEventsAsync(new { time, type = "vendor.test.ping" });
         var recorded = await Doctor.WaitForEventAsync(accepted.GetProperty("event_ids")[0].GetString()!);
@@ -304,7 +304,7 @@ public sealed class EventEndpointsTests : ApiTest
     }
 
     [Fact]
-    public async Task MonitorToken_MayPostButNotRead()
+    public async Task PostAndGet_WithMonitorToken_PostAcceptedReadForbidden()
     {
         var monitor = await Doctor.CreateTokenAsync("monitor");
         var accepted = await DoctorHost.JsonAsync(await Doctor.PostAsync("/v1/events", Event("m-1"), monitor), 202);

@@ -34,7 +34,7 @@ public sealed class DoctorAppTests : ApiTest
     }
 
     [Fact]
-    public async Task Restart_KeepsMapTokensFaultsAndSubscriptions()
+    public async Task Restart_SameDataDir_KeepsMapTokensFaultsAndSubscriptions()
     {
         await SeedCloudAsync();
         var project = await Doctor.CreateTokenAsync("project", Cloud.Alpha);

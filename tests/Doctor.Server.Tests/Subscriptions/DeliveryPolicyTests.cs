@@ -16,7 +16,7 @@ public sealed class DeliveryPolicyTests : IAsyncLifetime
     public async Task DisposeAsync() => await _receiver.DisposeAsync();
 
     [Fact]
-    public async Task CallbackByName_ToDeniedAddress_IsNeverDelivered()
+    public async Task Deliver_CallbackNameResolvingToDeniedAddress_IsNeverSent()
     {
         await using var doctor = await DoctorHost.StartAsync(configure: o => o.Delivery.DeniedNetworks = ["127.0.0.0/8", "::1/128"]);
         await doctor.ImportAsync(Cloud.Inventory);
@@ -48,7 +48,7 @@ public sealed class DeliveryPolicyTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task DeadDelivery_IsListedAndCanBeRedelivered()
+    public async Task Redeliver_DeadDelivery_IsDeliveredAgain()
     {
         await using var doctor = await DoctorHost.StartAsync(configure: o =>
         {

@@ -226,7 +226,7 @@ public sealed class NotificationDeliveryTests : ApiTest
     }
 
     [Fact]
-    public async Task Filter_NarrowsWhatIsSent()
+    public async Task HostDown_WithFilters_SendsOnlyWhatFiltersAdmit()
     {
         await SeedCloudAsync();
         var alpha = await Doctor.CreateTokenAsync("project", Cloud.Alpha);
@@ -246,7 +246,7 @@ public sealed class NotificationDeliveryTests : ApiTest
     }
 
     [Fact]
-    public async Task AdminForceDown_NotifiesLikeHostDown()
+    public async Task ChangeState_ForcedDown_NotifiesLikeHostDown()
     {
         await SeedCloudAsync();
         var beta = await Doctor.CreateTokenAsync("project", Cloud.Beta);
@@ -297,7 +297,7 @@ public sealed class NotificationDeliveryTests : ApiTest
     }
 
     [Fact]
-    public async Task FailingConsumer_IsRetriedUntilDelivered()
+    public async Task HostDown_ConsumerFailsTwice_IsRetriedUntilDelivered()
     {
         await SeedCloudAsync();
         var sub = await SubscribeAsync(await Doctor.CreateTokenAsync("project", Cloud.Beta), "flaky", new { secret = AlphaSecret });
@@ -313,7 +313,7 @@ public sealed class NotificationDeliveryTests : ApiTest
     }
 
     [Fact]
-    public async Task DeletedSubscription_GetsNothing()
+    public async Task HostDown_SubscriptionDeleted_GetsNothing()
     {
         await SeedCloudAsync();
         var alpha = await Doctor.CreateTokenAsync("project", Cloud.Alpha);
