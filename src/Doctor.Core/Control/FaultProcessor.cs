@@ -20,9 +20,11 @@ public readonly record struct ProcessResult(EventOutcome Outcome, Notice? Notice
 /// </summary>
 public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
 {
+    // FaultType is explicit: the admin's event type is the internal doctor.host.state, and a force-down must raise the
+    // same fault as compute.host.down (filters like "compute.host.*" match it, a monitor's report correlates to it).
     private static readonly PolicyRule AdminHostDown = new()
     {
-        Match = "compute.host.down", Severity = Severity.Critical, Effect = Effect.HostDown, ProbableCause = "host failure",
+        Match = "compute.host.down", FaultType = "compute.host.down", Severity = Severity.Critical, Effect = Effect.HostDown, ProbableCause = "host failure",
     };
 
     private static readonly PolicyRule AdminHostUp = new() { Match = "compute.host.up", Clears = ["*"] };
@@ -52,8 +54,10 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
         var faultType = rule.FaultType ?? e.Type;
         foreach (var active in state.Faults.ActiveOn(rule.Target, targetId))
         {
-            // A second report of what is already explained joins the existing fault instead of raising a storm.
-            if (active.IsRootCause && active.FaultType == faultType)
+            // A second report of what is already explained joins the existing fault instead of raising a storm. An
+            // admin's force-down joins only the admin's own: joining a monitor's fault would let the monitor's
+            // compute.host.up lift what the admin forced.
+            if (active.IsRootCause && active.FaultType == faultType && (!byAdmin || active.ByAdmin))
                 return new ProcessResult(new EventOutcome(record.Seq, EventStatus.Processed, [active.FaultId], "correlated to an active fault"), null);
         }
 

@@ -65,7 +65,7 @@ public static class DoctorApp
         services.AddSingleton<INoticeSink, Notifier>();
         services.AddSingleton<DoctorEngine>();
         services.AddHostedService<DoctorRuntime>();
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = FrameworkProblem);
         services.ConfigureHttpJsonOptions(json =>
         {
             json.SerializerOptions.PropertyNamingPolicy = DoctorJson.Options.PropertyNamingPolicy;
@@ -91,6 +91,26 @@ public static class DoctorApp
         app.MapFaults();
         app.MapSubscriptions();
         return app;
+    }
+
+    /// <summary>
+    /// Problems the framework writes itself (unknown path, wrong method, unhandled error) carry no detail; SPEC §1
+    /// wants status, title and detail on every error, so they get our title and a detail. Ours already have both.
+    /// </summary>
+    private static void FrameworkProblem(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Detail is not null)
+            return;
+        var request = context.HttpContext.Request;
+        var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+        problem.Title = Problems.Title(status);
+        problem.Detail = status switch
+        {
+            StatusCodes.Status404NotFound => $"no resource is served at {request.Path}",
+            StatusCodes.Status405MethodNotAllowed => $"{request.Method} is not allowed on {request.Path}",
+            _ => "the request could not be served",
+        };
     }
 
     /// <summary>Turns a <see cref="RequestException"/> thrown by a handler into its problem answer.</summary>

@@ -24,7 +24,10 @@ public sealed record PortInput(
 /// <summary>The inventory document of <c>POST /v1/inventory</c>.</summary>
 public sealed record InventoryInput(List<HostInput?>? Hosts, List<ServerInput?>? Servers, List<PortInput?>? Ports, List<object?>? Devices);
 
-/// <summary>Turns inputs into records, or a 400 naming the field. Nothing here touches the state.</summary>
+/// <summary>
+/// Turns inputs into records, or a 400 naming the field. Nothing here touches the state. Every detail starts with
+/// the full path (<c>servers[12].state</c>), so a user of a large inventory document learns which item is bad.
+/// </summary>
 public static class InventoryValidation
 {
     public static Host ToHost(HostInput? input, string? pathName, string at, Host? current, DateTimeOffset now)
@@ -33,7 +36,7 @@ public static class InventoryValidation
             throw Bad(at, $"{at} must be an object");
         var name = Identifier(input.Name ?? pathName, $"{at}.name", required: true)!;
         if (pathName is not null && input.Name is not null && input.Name != pathName)
-            throw Bad($"{at}.name", "name must match the name in the path");
+            throw Bad($"{at}.name", $"{at}.name must match the name in the path");
         var host = current ?? new Host { Name = name };
         return host with
         {
@@ -44,14 +47,14 @@ public static class InventoryValidation
                 null => host.Enabled,
                 "enabled" => true,
                 "disabled" => false,
-                _ => throw Bad($"{at}.status", "status must be enabled or disabled"),
+                _ => throw Bad($"{at}.status", $"{at}.status must be enabled or disabled"),
             },
             Up = input.State switch
             {
                 null => host.Up,
                 "up" => true,
                 "down" => false,
-                _ => throw Bad($"{at}.state", "state must be up or down"),
+                _ => throw Bad($"{at}.state", $"{at}.state must be up or down"),
             },
             ForcedDown = input.ForcedDown ?? host.ForcedDown,
             FirmwareVersion = Text(input.FirmwareVersion, $"{at}.firmware_version"),
@@ -67,10 +70,10 @@ public static class InventoryValidation
             throw Bad(at, $"{at} must be an object");
         var id = Identifier(input.Id ?? pathId, $"{at}.id", required: true)!;
         if (pathId is not null && input.Id is not null && input.Id != pathId)
-            throw Bad($"{at}.id", "id must match the id in the path");
+            throw Bad($"{at}.id", $"{at}.id must match the id in the path");
         var state = current?.State ?? ServerState.Normal;
         if (input.State is not null && !ServerStates.TryParse(input.State, out state))
-            throw Bad($"{at}.state", "state must be one of normal, error, down, maintenance");
+            throw Bad($"{at}.state", $"{at}.state must be one of normal, error, down, maintenance");
         return new Server
         {
             Id = id,
@@ -90,7 +93,7 @@ public static class InventoryValidation
             throw Bad(at, $"{at} must be an object");
         var id = Identifier(input.Id ?? pathId, $"{at}.id", required: true)!;
         if (pathId is not null && input.Id is not null && input.Id != pathId)
-            throw Bad($"{at}.id", "id must match the id in the path");
+            throw Bad($"{at}.id", $"{at}.id must match the id in the path");
         return new Port
         {
             Id = id,
@@ -103,14 +106,14 @@ public static class InventoryValidation
                 null => current?.Active ?? true,
                 "ACTIVE" => true,
                 "DOWN" => false,
-                _ => throw Bad($"{at}.status", "status must be ACTIVE or DOWN"),
+                _ => throw Bad($"{at}.status", $"{at}.status must be ACTIVE or DOWN"),
             },
             DataPlaneUp = input.DataPlaneStatus switch
             {
                 null => current?.DataPlaneUp,
                 "ACTIVE" => true,
                 "DOWN" => false,
-                _ => throw Bad($"{at}.data_plane_status", "data_plane_status must be null, ACTIVE or DOWN"),
+                _ => throw Bad($"{at}.data_plane_status", $"{at}.data_plane_status must be null, ACTIVE or DOWN"),
             },
             UpdatedAt = now,
         };
