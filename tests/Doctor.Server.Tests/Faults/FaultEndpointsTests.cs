@@ -98,7 +98,7 @@ public sealed class FaultEndpointsTests : ApiTest
         Assert.Equal("ACTIVE", (await Doctor.GetJsonAsync("/v1/ports/port-a1")).GetProperty("data_plane_status").GetString());
     }
 
-    [Fact(Skip = "Known bug, fixed on the core branch (wt-core, FaultProcessor.HeldBy) and not merged here: a fault raised on top of an active one records the already-faulted value as its prior, so the last recovery restores the fault's effect")]
+    [Fact]
     public async Task Recovery_OfOverlappingFaults_RestoresOriginalState()
     {
         await SeedCloudAsync();

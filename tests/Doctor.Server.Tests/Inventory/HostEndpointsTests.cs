@@ -318,7 +318,7 @@ public sealed class HostEndpointsTests : ApiTest
         Assert.Equal(1, (await Doctor.GetJsonAsync("/v1/faults?resource_type=host")).GetProperty("faults").GetArrayLength());
     }
 
-    [Fact(Skip = "Known bug, fixed on the core branch (wt-core, FaultProcessor.HeldBy) and not merged here: a fault raised on top of an active one records the already-faulted value as its prior, so the last recovery restores the fault's effect")]
+    [Fact]
     public async Task ChangeState_ForcedDownOverMonitorFault_LiftedByAdminRestoresEverything()
     {
         await SeedCloudAsync();
