@@ -31,9 +31,14 @@ public sealed class ServerProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         info.Environment["DOCTOR_ADMIN_TOKEN"] = adminToken;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        info.Environment["Logging__LogLevel__Doctor.Storage"] = "Information"; // the load summary
         var started = Stopwatch.StartNew();
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data?.Contains("Loaded ", StringComparison.Ordinal) == true)
+                Console.WriteLine("  server: " + e.Data.Trim());
+        };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Console.Error.WriteLine("  server: " + e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
