@@ -45,14 +45,18 @@ public sealed class ResourceMap
     {
         var serverList = servers.ToList();
         var portList = ports.ToList();
+        // Eight independent structures: built in parallel, a large map loads in a fraction of the time.
+        var hostTable = Task.Run(() => Table<Host>.From(hosts.Select(h => KeyValuePair.Create(h.Name, h))));
+        var serverTable = Task.Run(() => Table<Server>.From(serverList.Select(s => KeyValuePair.Create(s.Id, s))));
+        var portTable = Task.Run(() => Table<Port>.From(portList.Select(p => KeyValuePair.Create(p.Id, p))));
+        var serversByHost = Task.Run(() => MultiIndex.From(serverList.Where(s => s.Host is not null).Select(s => (s.Host!, s.Id))));
+        var serversByProject = Task.Run(() => MultiIndex.From(serverList.Where(s => s.ProjectId is not null).Select(s => (s.ProjectId!, s.Id))));
+        var portsByHost = Task.Run(() => MultiIndex.From(portList.Where(p => p.Host is not null).Select(p => (p.Host!, p.Id))));
+        var portsByServer = Task.Run(() => MultiIndex.From(portList.Where(p => p.ServerId is not null).Select(p => (p.ServerId!, p.Id))));
+        var portsByProject = MultiIndex.From(portList.Where(p => p.ProjectId is not null).Select(p => (p.ProjectId!, p.Id)));
         return new ResourceMap(
-            Table<Host>.From(hosts.Select(h => KeyValuePair.Create(h.Name, h))),
-            Table<Server>.From(serverList.Select(s => KeyValuePair.Create(s.Id, s))),
-            Table<Port>.From(portList.Select(p => KeyValuePair.Create(p.Id, p))),
-            MultiIndex.From(serverList.Where(s => s.Host is not null).Select(s => (s.Host!, s.Id))),
-            MultiIndex.From(serverList.Where(s => s.ProjectId is not null).Select(s => (s.ProjectId!, s.Id))),
-            MultiIndex.From(portList.Where(p => p.Host is not null).Select(p => (p.Host!, p.Id))),
-            MultiIndex.From(portList.Where(p => p.ServerId is not null).Select(p => (p.ServerId!, p.Id))),
-            MultiIndex.From(portList.Where(p => p.ProjectId is not null).Select(p => (p.ProjectId!, p.Id))));
+            hostTable.GetAwaiter().GetResult(), serverTable.GetAwaiter().GetResult(), portTable.GetAwaiter().GetResult(),
+            serversByHost.GetAwaiter().GetResult(), serversByProject.GetAwaiter().GetResult(),
+            portsByHost.GetAwaiter().GetResult(), portsByServer.GetAwaiter().GetResult(), portsByProject);
     }
 }
