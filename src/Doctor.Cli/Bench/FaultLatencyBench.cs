@@ -154,19 +154,8 @@ public static class FaultLatencyBench
 
     private static async Task CollectTimelineAsync(DoctorClient admin, string host, Dictionary<string, List<double>> checkpoints, CancellationToken ct)
     {
-        var faults = await admin.GetAsync($"/v1/faults?state=active&resource_type=host&resource_id={host}", ct);
-        if (faults?["faults"]?[0]?["fault_id"]?.GetValue<string>() is not { } faultId)
-            return;
-        var timeline = await admin.GetAsync($"/v1/faults/{faultId}/timeline", ct);
-        foreach (var checkpoint in timeline?["checkpoints"]?.AsArray() ?? [])
-        {
-            if (checkpoint?["ms"] is JsonValue ms)
-                Add(checkpoints, checkpoint["name"]!.GetValue<string>(), ms.GetValue<double>());
-        }
-
-        var delivered = (timeline?["deliveries"]?.AsArray() ?? []).Select(d => d?["delivered_ms"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
-        if (delivered.Count > 0)
-            Add(checkpoints, "delivered", delivered.Max());
+        foreach (var (name, ms) in await TimelineReader.ForHostAsync(admin, host, ct))
+            Add(checkpoints, name, ms);
     }
 
     private static void Add(Dictionary<string, List<double>> map, string key, double value)
@@ -202,10 +191,10 @@ public static class FaultLatencyBench
             ["vms_on_failed_host"] = o.VmsPerHost,
             ["owners"] = Math.Min(o.Projects, o.VmsPerHost),
             ["runs"] = o.Runs,
-            ["accepted_ms"] = Json(ack),
-            ["first_owner_ms"] = Json(first),
-            ["notification_ms"] = Json(all),
-            ["checkpoints"] = new JsonObject(m.Checkpoints.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Json(Percentiles.Of(kv.Value))))),
+            ["accepted_ms"] = ack.ToJson(),
+            ["first_owner_ms"] = first.ToJson(),
+            ["notification_ms"] = all.ToJson(),
+            ["checkpoints"] = new JsonObject(m.Checkpoints.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)Percentiles.Of(kv.Value).ToJson()))),
         };
         var directory = Path.GetDirectoryName(Path.GetFullPath(o.JsonPath));
         if (directory is not null)
@@ -214,8 +203,4 @@ public static class FaultLatencyBench
         Console.WriteLine($"  written to {o.JsonPath}");
     }
 
-    private static JsonObject Json(Percentiles p) => new()
-    {
-        ["p50"] = Math.Round(p.P50, 3), ["p95"] = Math.Round(p.P95, 3), ["p99"] = Math.Round(p.P99, 3), ["max"] = Math.Round(p.Max, 3), ["n"] = p.Count,
-    };
 }

@@ -12,5 +12,11 @@ public sealed record Percentiles(double P50, double P95, double P99, double Max,
         return new Percentiles(At(0.50), At(0.95), At(0.99), sorted[^1], sorted.Length);
     }
 
+    /// <summary>The report form: milliseconds rounded to microseconds.</summary>
+    public System.Text.Json.Nodes.JsonObject ToJson() => new()
+    {
+        ["p50"] = Math.Round(P50, 3), ["p95"] = Math.Round(P95, 3), ["p99"] = Math.Round(P99, 3), ["max"] = Math.Round(Max, 3), ["n"] = Count,
+    };
+
     public override string ToString() => $"p50 {P50:0.000} ms  p95 {P95:0.000} ms  p99 {P99:0.000} ms  max {Max:0.000} ms  (n={Count})";
 }

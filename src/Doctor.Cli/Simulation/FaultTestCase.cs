@@ -45,7 +45,7 @@ public static class FaultTestCase
         foreach (var name in new[] { "found_affected", "marked_host_down", "set_vm_error", "notification_built", "delivered" })
         {
             var values = runs.Where(r => r.Checkpoints.ContainsKey(name)).Select(r => r.Checkpoints[name]).ToList();
-            checkpoints[name] = Json(Percentiles.Of(values));
+            checkpoints[name] = Percentiles.Of(values).ToJson();
         }
 
         var contentOk = runs.All(r => r.EveryOwnerOnce && r.OnlyOwnVms && r.NoHostName);
@@ -55,7 +55,7 @@ public static class FaultTestCase
             ["runs"] = runs.Count,
             ["vms_on_failed_host"] = runs.Count == 0 ? 0 : (int)runs.Average(r => r.VmsOnHost),
             ["owners_per_host"] = runs.Count == 0 ? 0 : Math.Round(runs.Average(r => r.Owners), 1),
-            ["notification_ms"] = Json(notification),
+            ["notification_ms"] = notification.ToJson(),
             ["checkpoints"] = checkpoints,
             ["criterion_ms"] = CriterionMs,
             ["own_bar_ms"] = OwnBarMs,
@@ -87,21 +87,7 @@ public static class FaultTestCase
                 .SequenceEqual(vmsByProject.GetValueOrDefault(a.Project) ?? []));
         var noHostName = arrivals.All(a => !a.Body.ToJsonString().Contains(host, StringComparison.Ordinal));
 
-        var checkpoints = new Dictionary<string, double>();
-        var faults = await rig.Admin.GetAsync($"/v1/faults?state=active&resource_type=host&resource_id={host}", cancellationToken);
-        if (faults?["faults"]?[0]?["fault_id"]?.GetValue<string>() is { } faultId)
-        {
-            var timeline = await rig.Admin.GetAsync($"/v1/faults/{faultId}/timeline", cancellationToken);
-            foreach (var c in timeline?["checkpoints"]?.AsArray() ?? [])
-            {
-                if (c?["ms"] is JsonValue ms)
-                    checkpoints[c["name"]!.GetValue<string>()] = ms.GetValue<double>();
-            }
-
-            var delivered = (timeline?["deliveries"]?.AsArray() ?? []).Select(d => d?["delivered_ms"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
-            if (delivered.Count > 0)
-                checkpoints["delivered"] = delivered.Max();
-        }
+        var checkpoints = await TimelineReader.ForHostAsync(rig.Admin, host, cancellationToken);
 
         rig.Agents.Recover(host);
         await rig.WaitForVerdictAsync(host, down: false, cancellationToken);
@@ -112,8 +98,4 @@ public static class FaultTestCase
         return new FaultRun(host, owners, rig.Cloud.On(host).Count(), notificationMs, everyOwnerOnce, onlyOwn, noHostName, checkpoints);
     }
 
-    private static JsonObject Json(Percentiles p) => new()
-    {
-        ["p50"] = Math.Round(p.P50, 3), ["p95"] = Math.Round(p.P95, 3), ["p99"] = Math.Round(p.P99, 3), ["max"] = Math.Round(p.Max, 3),
-    };
 }

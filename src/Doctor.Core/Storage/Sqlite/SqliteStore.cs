@@ -55,7 +55,7 @@ public sealed partial class SqliteStore : IDoctorStore
         var isNew = Migrate(_log, SqliteSchema.Log);
         Migrate(_state, SqliteSchema.State);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var loaded = Load(_state, _log, isNew);
+        var loaded = SqliteLoader.Load(_state, _log, isNew);
         LogLoaded(loaded.State.Map.Hosts.Count, loaded.State.Map.Servers.Count, loaded.State.Map.Ports.Count, loaded.State.Faults.All.Count,
             loaded.State.Subscriptions.All.Count, loaded.Unprocessed.Count, watch.Elapsed.TotalSeconds);
         _logStatements = new LogStatements(_log);
@@ -287,100 +287,7 @@ public sealed partial class SqliteStore : IDoctorStore
                 : new StoredEvent(r.Seq, r.Event, r.RecordedAt, EventStatus.Pending, [], null))];
     }
 
-    /// <summary>
-    /// Reads every record row, deserializing on all cores while one thread reads: at a million rows the JSON is most
-    /// of a cold start.
-    /// </summary>
-    private static RecordSet ReadRecords(SqliteConnection state)
-    {
-        using var chunks = new System.Collections.Concurrent.BlockingCollection<(RowKind Kind, string Body)[]>(boundedCapacity: 8);
-        var workers = Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => Task.Run(() =>
-        {
-            var set = new RecordSet();
-            foreach (var chunk in chunks.GetConsumingEnumerable())
-            {
-                foreach (var (kind, body) in chunk)
-                    set.Add(kind, body);
-            }
-
-            return set;
-        })).ToArray();
-
-        try
-        {
-            using var command = state.CreateCommand();
-            command.CommandText = "SELECT kind, body FROM records";
-            using var reader = command.ExecuteReader();
-            var chunk = new List<(RowKind, string)>(4096);
-            while (reader.Read())
-            {
-                chunk.Add(((RowKind)reader.GetInt32(0), reader.GetString(1)));
-                if (chunk.Count == 4096)
-                {
-                    chunks.Add([.. chunk]);
-                    chunk.Clear();
-                }
-            }
-
-            if (chunk.Count > 0)
-                chunks.Add([.. chunk]);
-        }
-        finally
-        {
-            chunks.CompleteAdding();
-        }
-
-        var all = new RecordSet();
-        foreach (var worker in workers)
-            all.Merge(worker.GetAwaiter().GetResult());
-        return all;
-    }
-
-    /// <summary>Deserialized records by kind.</summary>
-    private sealed class RecordSet
-    {
-        private readonly List<Host> _hosts = [];
-        private readonly List<Server> _servers = [];
-        private readonly List<Port> _ports = [];
-        private readonly List<Fault> _faults = [];
-        private readonly List<Subscription> _subscriptions = [];
-        private readonly List<Token> _tokens = [];
-
-        public void Add(RowKind kind, string body)
-        {
-            switch (kind)
-            {
-                case RowKind.Host: _hosts.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Host)!); break;
-                case RowKind.Server: _servers.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Server)!); break;
-                case RowKind.Port: _ports.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Port)!); break;
-                case RowKind.Fault: _faults.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Fault)!); break;
-                case RowKind.Subscription: _subscriptions.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!); break;
-                case RowKind.Token: _tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
-            }
-        }
-
-        public void Merge(RecordSet other)
-        {
-            _hosts.AddRange(other._hosts);
-            _servers.AddRange(other._servers);
-            _ports.AddRange(other._ports);
-            _faults.AddRange(other._faults);
-            _subscriptions.AddRange(other._subscriptions);
-            _tokens.AddRange(other._tokens);
-        }
-
-        public IReadOnlyList<T> OfType<T>() => typeof(T) switch
-        {
-            var t when t == typeof(Host) => (IReadOnlyList<T>)_hosts,
-            var t when t == typeof(Server) => (IReadOnlyList<T>)_servers,
-            var t when t == typeof(Port) => (IReadOnlyList<T>)_ports,
-            var t when t == typeof(Fault) => (IReadOnlyList<T>)_faults,
-            var t when t == typeof(Subscription) => (IReadOnlyList<T>)_subscriptions,
-            _ => (IReadOnlyList<T>)_tokens,
-        };
-    }
-
-    private static DateTimeOffset Ticks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
+    internal static DateTimeOffset Ticks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
 
     private static SqliteConnection Open(string path, string synchronous)
     {
@@ -419,42 +326,6 @@ public sealed partial class SqliteStore : IDoctorStore
         }
 
         return current == 0;
-    }
-
-    private static LoadedState Load(SqliteConnection state, SqliteConnection log, bool isNew)
-    {
-        var records = ReadRecords(state);
-        var hosts = records.OfType<Host>();
-        var servers = records.OfType<Server>();
-        var ports = records.OfType<Port>();
-        var faults = records.OfType<Fault>();
-        var subscriptions = records.OfType<Subscription>();
-        var tokens = records.OfType<Token>();
-
-        long processed = 0;
-        using (var command = state.CreateCommand())
-        {
-            command.CommandText = "SELECT value FROM meta WHERE key = 'processed_seq'";
-            if (command.ExecuteScalar() is string text)
-                processed = long.Parse(text, CultureInfo.InvariantCulture);
-        }
-
-        var unprocessed = new List<EventRecord>();
-        using (var command = log.CreateCommand())
-        {
-            command.CommandText = "SELECT seq, body, recorded_at FROM events WHERE seq > $seq ORDER BY seq";
-            command.Parameters.AddWithValue("$seq", processed);
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
-                unprocessed.Add(new EventRecord(reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, Ticks(reader.GetInt64(2)), 0, 0));
-        }
-
-        // The map, the fault book and the subscriptions are independent: build them side by side.
-        var map = Task.Run(() => ResourceMap.From(hosts, servers, ports));
-        var faultBook = Task.Run(() => FaultBook.From(faults));
-        var subscriptionBook = SubscriptionBook.From(subscriptions);
-        var loaded = new DoctorState(map.GetAwaiter().GetResult(), faultBook.GetAwaiter().GetResult(), subscriptionBook, TokenBook.From(tokens), processed);
-        return new LoadedState(loaded, unprocessed, isNew);
     }
 
     private static void Execute(SqliteConnection connection, string sql)
