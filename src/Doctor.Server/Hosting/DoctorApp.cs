@@ -63,7 +63,9 @@ public static class DoctorApp
             sp.GetRequiredService<ILogger<WebhookDispatcher>>()));
         services.AddSingleton<IDeliverySink>(sp => sp.GetRequiredService<WebhookDispatcher>());
         services.AddSingleton<INoticeSink, Notifier>();
-        services.AddSingleton<DoctorEngine>();
+        services.AddSingleton(sp => new DoctorEngine(
+            sp.GetRequiredService<IDoctorStore>(), sp.GetRequiredService<FaultProcessor>(), sp.GetRequiredService<INoticeSink>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DoctorEngine>>()) { ClearedFaultsKept = options.ClearedFaultsKept });
         services.AddHostedService<DoctorRuntime>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = FrameworkProblem);
         services.ConfigureHttpJsonOptions(json =>
@@ -176,6 +178,8 @@ public static class DoctorApp
             errors.Add("Doctor:Delivery:Timeout must be positive");
         if (d.FirstRetryDelay <= TimeSpan.Zero || d.MaxRetryDelay < d.FirstRetryDelay)
             errors.Add("Doctor:Delivery retry delays must be positive, MaxRetryDelay >= FirstRetryDelay");
+        if (options.ClearedFaultsKept < 0)
+            errors.Add("Doctor:ClearedFaultsKept must not be negative");
         if (d.MaxAge <= TimeSpan.Zero)
             errors.Add("Doctor:Delivery:MaxAge must be positive");
         try

@@ -14,6 +14,9 @@ public sealed class DoctorServerOptions
     /// <summary>The first admin token; env <c>DOCTOR_ADMIN_TOKEN</c>. When unset on the first start one is generated and printed once.</summary>
     public string? AdminToken { get; set; }
 
+    /// <summary>Cleared faults kept in memory and in the store before the oldest are dropped. Default 50,000.</summary>
+    public int ClearedFaultsKept { get; set; } = DoctorConstants.ClearedFaultsKept;
+
     /// <summary>Webhook delivery (section <c>Doctor:Delivery</c>).</summary>
     public DeliveryOptions Delivery { get; set; } = new();
 }
