@@ -44,7 +44,7 @@ public static class NotificationWriter
                 w.WriteNull("project_id");
             else
                 w.WriteString("project_id", subscription.ProjectId);
-            w.WriteString("generated_at", Rfc3339.Format(generatedAt));
+            WriteTime(w, "generated_at", generatedAt);
             w.WriteStartArray("resources");
             foreach (var resource in resources)
                 WriteResource(w, resource, tenant, visible, admitsFault);
@@ -87,10 +87,10 @@ public static class NotificationWriter
         w.WriteString("fault_id", fault.FaultId);
         w.WriteString("fault_type", fault.FaultType);
         w.WriteString("severity", fault.Severity.Name());
-        w.WriteString("event_time", Rfc3339.Format(fault.EventTime));
-        w.WriteString("raised_at", Rfc3339.Format(fault.RaisedAt));
+        WriteTime(w, "event_time", fault.EventTime);
+        WriteTime(w, "raised_at", fault.RaisedAt);
         if (fault.ClearedAt is { } cleared)
-            w.WriteString("cleared_at", Rfc3339.Format(cleared));
+            WriteTime(w, "cleared_at", cleared);
         else
             w.WriteNull("cleared_at");
         w.WriteString("probable_cause", fault.ProbableCause);
@@ -113,6 +113,13 @@ public static class NotificationWriter
 
         w.WriteEndObject();
         w.WriteEndObject();
+    }
+
+    private static void WriteTime(Utf8JsonWriter w, string name, DateTimeOffset value)
+    {
+        Span<char> text = stackalloc char[Rfc3339.FormattedLength];
+        Rfc3339.Write(text, value);
+        w.WriteString(name, text);
     }
 
     private static void WriteNullable(Utf8JsonWriter w, string name, string? value)

@@ -48,7 +48,39 @@ public static partial class Rfc3339
             DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out value);
     }
 
-    /// <summary>Fixed-width UTC form; sorts as text in time order, which the store relies on.</summary>
-    public static string Format(DateTimeOffset value) =>
-        value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+    /// <summary>Length of <see cref="Format"/>'s output: <c>yyyy-MM-ddTHH:mm:ss.fffffffZ</c>.</summary>
+    public const int FormattedLength = 28;
+
+    /// <summary>Fixed-width UTC form with 7 fraction digits; sorts as text in time order.</summary>
+    public static string Format(DateTimeOffset value) => string.Create(FormattedLength, value, static (span, v) => Write(span, v));
+
+    /// <summary>Writes the <see cref="Format"/> form into <paramref name="destination"/> (28 chars). Hand-written because
+    /// notifications format several times per resource and a custom format string is several times slower.</summary>
+    public static void Write(Span<char> destination, DateTimeOffset value)
+    {
+        var utc = value.UtcDateTime;
+        Digits(destination[..4], utc.Year);
+        destination[4] = '-';
+        Digits(destination.Slice(5, 2), utc.Month);
+        destination[7] = '-';
+        Digits(destination.Slice(8, 2), utc.Day);
+        destination[10] = 'T';
+        Digits(destination.Slice(11, 2), utc.Hour);
+        destination[13] = ':';
+        Digits(destination.Slice(14, 2), utc.Minute);
+        destination[16] = ':';
+        Digits(destination.Slice(17, 2), utc.Second);
+        destination[19] = '.';
+        Digits(destination.Slice(20, 7), (int)(utc.Ticks % TimeSpan.TicksPerSecond));
+        destination[27] = 'Z';
+    }
+
+    private static void Digits(Span<char> destination, int value)
+    {
+        for (var i = destination.Length - 1; i >= 0; i--)
+        {
+            destination[i] = (char)('0' + value % 10);
+            value /= 10;
+        }
+    }
 }
