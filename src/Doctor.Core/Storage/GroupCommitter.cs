@@ -16,12 +16,15 @@ internal sealed class GroupCommitter<T> : IDisposable
     private readonly Func<T, int> _weight;
     private readonly int _maxWeight;
     private readonly Thread _thread;
+    private readonly bool _background;
 
     /// <param name="commit">Writes and commits one batch; throws when it could not.</param>
     /// <param name="fail">Tells every item of a batch that could not be committed.</param>
     /// <param name="weight">Size of an item (events in an append); a batch stops growing at <paramref name="maxWeight"/>.</param>
-    public GroupCommitter(string name, Action<List<T>> commit, Action<List<T>, Exception> fail, Func<T, int> weight, int maxWeight)
+    /// <param name="background">Run at a lower scheduling priority (work that may lag, such as the state checkpoint).</param>
+    public GroupCommitter(string name, Action<List<T>> commit, Action<List<T>, Exception> fail, Func<T, int> weight, int maxWeight, bool background = false)
     {
+        _background = background;
         _commit = commit;
         _fail = fail;
         _weight = weight;
@@ -45,6 +48,8 @@ internal sealed class GroupCommitter<T> : IDisposable
 
     private void Run()
     {
+        if (_background)
+            ThreadNiceness.Lower();
         var batch = new List<T>();
         while (true)
         {

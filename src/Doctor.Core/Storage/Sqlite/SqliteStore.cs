@@ -62,7 +62,7 @@ public sealed partial class SqliteStore : IDoctorStore
         _nextSeq = _logStatements.NextSeq();
         _stateStatements = new StateStatements(_state);
         _logWriter = new GroupCommitter<AppendRequest>("doctor-log-writer", CommitAppends, FailAppends, r => r.Events.Count, DoctorConstants.StoreBatchEvents);
-        _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + 1, DoctorConstants.StoreBatchEvents);
+        _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + 1, DoctorConstants.StoreBatchEvents, background: true);
         _checkpoints = new Thread(CheckpointLoop) { IsBackground = true, Name = "doctor-checkpoint" };
         _checkpoints.Start();
         return Task.FromResult(loaded);
@@ -187,6 +187,7 @@ public sealed partial class SqliteStore : IDoctorStore
     /// </summary>
     private void CheckpointLoop()
     {
+        ThreadNiceness.Lower();
         using var log = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _logPath, Pooling = false }.ToString());
         using var state = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = _statePath, Pooling = false }.ToString());
         log.Open();
