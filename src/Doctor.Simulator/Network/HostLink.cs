@@ -30,4 +30,11 @@ public sealed record HostLink(string Host, string Namespace, string HostVeth, in
     /// With the namespace side down the route stays (marked linkdown), the SYN dies in the veth and the probe times out.
     /// </summary>
     public string[] SetLink(bool up) => ["-n", Namespace, "link", "set", LinkNames.NamespaceVeth, up ? "up" : "down"];
+
+    /// <summary>
+    /// Forgets the root side's unanswered ARP entry for the host. A probe while the link was down left it
+    /// INCOMPLETE, and the kernel asks again only after a second (retrans_time): the recovered host would look dead
+    /// that long. Only this veth's entries, and the host is its only neighbour.
+    /// </summary>
+    public string[] ForgetNeighbour() => ["neigh", "flush", "dev", HostVeth];
 }

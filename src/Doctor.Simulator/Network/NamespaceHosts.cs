@@ -35,7 +35,11 @@ public sealed class NamespaceHosts : IHostNetwork
 
     public async Task FailAsync(string host, CancellationToken cancellationToken) => await _ip.RunAsync(_links[host].SetLink(up: false), cancellationToken);
 
-    public async Task RecoverAsync(string host, CancellationToken cancellationToken) => await _ip.RunAsync(_links[host].SetLink(up: true), cancellationToken);
+    public async Task RecoverAsync(string host, CancellationToken cancellationToken)
+    {
+        await _ip.RunAsync(_links[host].SetLink(up: true), cancellationToken);
+        await _ip.RunAsync(_links[host].ForgetNeighbour(), cancellationToken);
+    }
 
     /// <summary>Builds one namespace host per name in <paramref name="hosts"/>.</summary>
     public static async Task<NamespaceHosts> CreateAsync(IReadOnlyList<string> hosts, TimeProvider time, CancellationToken cancellationToken)

@@ -27,5 +27,6 @@ public sealed class HostLinkTests
         // Taking the root-side end down would drop the /30 route and send probes out by the default route.
         Assert.Equal("-n dr-77-3 link set eth0 down", string.Join(' ', Link.SetLink(up: false)));
         Assert.Equal("-n dr-77-3 link set eth0 up", string.Join(' ', Link.SetLink(up: true)));
+        Assert.Equal("neigh flush dev dr77-3", string.Join(' ', Link.ForgetNeighbour()));
     }
 }

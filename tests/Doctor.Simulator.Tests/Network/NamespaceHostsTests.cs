@@ -57,13 +57,17 @@ public sealed class NamespaceHostsTests(ITestOutputHelper output)
         Assert.All(names, n => Assert.DoesNotContain(n, left, StringComparison.Ordinal));
     }
 
-    // One probe may race the link coming up; a live host answers within a few intervals.
-    private static async Task<bool> AnswersAsync(TcpProbe probe, ProbeTarget target, TimeSpan interval)
+    // A probe may race the link coming up, or wait for ARP; the monitor, too, just keeps knocking.
+    private async Task<bool> AnswersAsync(TcpProbe probe, ProbeTarget target, TimeSpan interval)
     {
-        for (var i = 0; i < 10; i++)
+        var waited = Stopwatch.StartNew();
+        while (waited.Elapsed < TimeSpan.FromSeconds(5))
         {
             if (await probe.IsAliveAsync(target, interval, CancellationToken.None))
+            {
+                output.WriteLine($"{target.Address} answered after {waited.Elapsed.TotalMilliseconds:0.0} ms");
                 return true;
+            }
         }
 
         return false;
