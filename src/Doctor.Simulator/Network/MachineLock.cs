@@ -1,7 +1,7 @@
 namespace Doctor.Simulator.Network;
 
 /// <summary>
-/// A machine-wide lock (an exclusive flock on a file in the temp folder) held while a run reads which /30 blocks
+/// A machine-wide lock (an exclusive flock on a file) held while a run reads which /30 blocks
 /// are taken and creates its own, so two runs side by side never pick the same addresses.
 /// </summary>
 public sealed class MachineLock : IDisposable

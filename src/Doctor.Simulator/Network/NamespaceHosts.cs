@@ -15,7 +15,8 @@ public sealed class NamespaceHosts : IHostNetwork
     /// <summary>Where each host's listener answers, inside its own namespace.</summary>
     public const int ProbePort = 7213;
 
-    private static readonly string LockPath = Path.Combine(Path.GetTempPath(), "doctor-link-inject.lock");
+    // A fixed folder, not TMPDIR: every run on the machine must meet at the same lock.
+    private static readonly string LockPath = Path.Combine(Directory.Exists("/run/lock") ? "/run/lock" : "/tmp", "doctor-link-inject.lock");
 
     // Process-wide, so two instances in one process (tests running side by side) never pick the same names.
     private static int s_serial = -1;
