@@ -81,7 +81,7 @@ public static class DemoCommand
         Say("");
         Say($"Failing {victim} ({label}): {rig.Cloud.On(victim).Count()} VMs of {owners} tenants, including the active instance of {active.GroupId}.");
         var failedAt = Stopwatch.GetTimestamp();
-        rig.Agents.Fail(victim);
+        await rig.Network.FailAsync(victim, cancellationToken);
         var down = await rig.WaitForVerdictAsync(victim, down: true, cancellationToken);
         Say($"  monitor: {victim} DOWN after {Stopwatch.GetElapsedTime(failedAt, down.DetectedTicks).TotalMilliseconds:0.0} ms of silence");
         await foreach (var arrival in rig.TakeArrivalsAsync(owners, cancellationToken))
@@ -95,7 +95,7 @@ public static class DemoCommand
             $"{onHost.Count(s => s!["state"]!.GetValue<string>() == "error")} of {onHost.Count} VMs on it are in error with host_status DOWN.");
 
         Say($"Recovering {victim}.");
-        rig.Agents.Recover(victim);
+        await rig.Network.RecoverAsync(victim, cancellationToken);
         var up = await rig.WaitForVerdictAsync(victim, down: false, cancellationToken);
         Say($"  monitor: {victim} UP");
         await foreach (var arrival in rig.TakeArrivalsAsync(owners, cancellationToken))

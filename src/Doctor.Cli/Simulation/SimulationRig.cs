@@ -8,6 +8,7 @@ using Doctor.Notification;
 using Doctor.Server.Hosting;
 using Doctor.Simulator.Cloud;
 using Doctor.Simulator.Monitoring;
+using Doctor.Simulator.Network;
 using Doctor.Simulator.Vnf;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -19,8 +20,8 @@ public sealed record Arrival(long Ticks, string Project, JsonNode Body, bool Sig
 
 /// <summary>
 /// Everything around a Doctor that the demo and the fault test case need: the service (embedded, or a running one
-/// at a URL), a simulated cloud whose hosts answer TCP probes, the sample monitor reporting to Doctor, and one
-/// consumer plus VNF manager per tenant.
+/// at a URL), a simulated cloud whose hosts answer TCP probes (loopback agents, or network namespaces behind veth
+/// pairs), the sample monitor reporting to Doctor, and one consumer plus VNF manager per tenant.
 /// </summary>
 public sealed class SimulationRig : IAsyncDisposable
 {
@@ -31,14 +32,14 @@ public sealed class SimulationRig : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private Task? _monitor;
 
-    private SimulationRig(SimulatedCloud cloud, WebApplication? embedded, string? dataDir, string url, string adminToken, HostAgents agents, WebhookReceiver receiver)
+    private SimulationRig(SimulatedCloud cloud, WebApplication? embedded, string? dataDir, string url, string adminToken, IHostNetwork network, WebhookReceiver receiver)
     {
         Cloud = cloud;
         _embedded = embedded;
         _dataDir = dataDir;
         Url = url;
         AdminToken = adminToken;
-        Agents = agents;
+        Network = network;
         Receiver = receiver;
         Admin = new DoctorClient(url, adminToken);
         Managers = cloud.Projects.ToDictionary(p => p, p => new VnfManager(p, cloud.Vms));
@@ -47,7 +48,8 @@ public sealed class SimulationRig : IAsyncDisposable
     public SimulatedCloud Cloud { get; }
     public string Url { get; }
     public string AdminToken { get; }
-    public HostAgents Agents { get; }
+    /// <summary>Where the simulated hosts answer, and how one is failed.</summary>
+    public IHostNetwork Network { get; }
     public WebhookReceiver Receiver { get; }
     public DoctorClient Admin { get; }
     public Dictionary<string, VnfManager> Managers { get; }
@@ -56,10 +58,28 @@ public sealed class SimulationRig : IAsyncDisposable
     public MonitorOptions MonitorOptions { get; } = new();
 
     /// <summary>Starts the rig. With <paramref name="targetUrl"/> it drives that Doctor (with <paramref name="targetToken"/>);
-    /// otherwise it starts an embedded one on <paramref name="listen"/> with a temporary data directory.</summary>
-    public static async Task<SimulationRig> StartAsync(CloudSpec spec, string listen, string? targetUrl, string? targetToken, CancellationToken cancellationToken)
+    /// otherwise it starts an embedded one on <paramref name="listen"/> with a temporary data directory.
+    /// <paramref name="network"/> makes the hosts (default: loopback agents); it runs first, so when it throws
+    /// (<see cref="LinkUnavailableException"/>) nothing else has been started.</summary>
+    public static async Task<SimulationRig> StartAsync(
+        CloudSpec spec, string listen, string? targetUrl, string? targetToken, CancellationToken cancellationToken,
+        Func<IReadOnlyList<string>, CancellationToken, Task<IHostNetwork>>? network = null)
     {
         var cloud = SimulatedCloud.Generate(spec);
+        var hosts = network is null ? new HostAgents(cloud.Hosts) : await network(cloud.Hosts, cancellationToken);
+        try
+        {
+            return await StartAsync(cloud, hosts, listen, targetUrl, targetToken, cancellationToken);
+        }
+        catch
+        {
+            await hosts.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<SimulationRig> StartAsync(SimulatedCloud cloud, IHostNetwork hosts, string listen, string? targetUrl, string? targetToken, CancellationToken cancellationToken)
+    {
         WebApplication? app = null;
         string? dataDir = null;
         string url;
@@ -84,8 +104,17 @@ public sealed class SimulationRig : IAsyncDisposable
             token = targetToken ?? throw new ArgumentException("--token (an admin token of the target) is required with --url");
         }
 
-        var rig = new SimulationRig(cloud, app, dataDir, url, token, new HostAgents(cloud.Hosts), await WebhookReceiver.StartAsync());
-        await rig.PrepareAsync(cancellationToken);
+        var rig = new SimulationRig(cloud, app, dataDir, url, token, hosts, await WebhookReceiver.StartAsync());
+        try
+        {
+            await rig.PrepareAsync(cancellationToken);
+        }
+        catch
+        {
+            await rig.DisposeAsync();
+            throw;
+        }
+
         return rig;
     }
 
@@ -114,7 +143,7 @@ public sealed class SimulationRig : IAsyncDisposable
         }
 
         var monitorToken = (await Admin.PostAsync("/v1/tokens", new { role = "monitor" }, cancellationToken))!["token"]!.GetValue<string>();
-        var monitor = new HostMonitor([.. Cloud.Hosts.Select(h => new ProbeTarget(h, "127.0.0.1", Agents.PortOf(h)))], new TcpProbe(), MonitorOptions, TimeProvider.System);
+        var monitor = new HostMonitor([.. Cloud.Hosts.Select(Network.TargetOf)], new TcpProbe(), MonitorOptions, TimeProvider.System);
         var reporter = new EventReporter(Admin.Http, monitorToken, MonitorOptions.MonitorId, TimeProvider.System);
         _monitor = monitor.RunAsync(async v =>
         {
@@ -177,7 +206,7 @@ public sealed class SimulationRig : IAsyncDisposable
             }
         }
 
-        await Agents.DisposeAsync();
+        await Network.DisposeAsync();
         await Receiver.DisposeAsync();
         Admin.Dispose();
         if (_embedded is not null)

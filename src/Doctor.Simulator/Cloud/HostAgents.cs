@@ -1,13 +1,16 @@
 using System.Net;
 using System.Net.Sockets;
+using Doctor.Simulator.Monitoring;
+using Doctor.Simulator.Network;
 
 namespace Doctor.Simulator.Cloud;
 
 /// <summary>
 /// Stand-ins for the simulated hosts on the network: one loopback TCP listener per host that a monitor can
 /// probe. Failing a host closes its listener (connections are refused); recovering opens it again on the same port.
+/// Needs no privileges, so it is the default way to inject a failure (<c>--inject agent</c>).
 /// </summary>
-public sealed class HostAgents : IAsyncDisposable
+public sealed class HostAgents : IHostNetwork
 {
     private readonly Dictionary<string, Agent> _agents = new(StringComparer.Ordinal);
 
@@ -21,13 +24,29 @@ public sealed class HostAgents : IAsyncDisposable
         }
     }
 
+    public string Kind => "agent";
+
     public int PortOf(string host) => _agents[host].Port;
 
     public IEnumerable<string> Hosts => _agents.Keys;
 
+    public ProbeTarget TargetOf(string host) => new(host, IPAddress.Loopback.ToString(), PortOf(host));
+
     public void Fail(string host) => _agents[host].Stop();
 
     public void Recover(string host) => _agents[host].Start();
+
+    public Task FailAsync(string host, CancellationToken cancellationToken)
+    {
+        Fail(host);
+        return Task.CompletedTask;
+    }
+
+    public Task RecoverAsync(string host, CancellationToken cancellationToken)
+    {
+        Recover(host);
+        return Task.CompletedTask;
+    }
 
     public ValueTask DisposeAsync()
     {
