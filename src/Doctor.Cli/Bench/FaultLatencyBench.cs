@@ -22,28 +22,22 @@ public static class FaultLatencyBench
 
     public static async Task<int> RunAsync(FaultBenchOptions o, CancellationToken cancellationToken)
     {
+        // The server runs in its own process, as in production: its heap and its GC pauses are its own, not shared
+        // with the load generator and the consumers that parse every notification.
         var dataDir = Directory.CreateTempSubdirectory("doctor-bench-").FullName;
-        var app = DoctorApp.Create([], options =>
-        {
-            options.DataDir = dataDir;
-            options.Urls = "http://127.0.0.1:0";
-            options.AdminToken = AdminToken;
-        }, builder => builder.Logging.SetMinimumLevel(LogLevel.Warning));
-        await app.StartAsync(cancellationToken);
-        var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var (server, _) = await ServerProcess.StartAsync(dataDir, AdminToken);
         await using var receiver = await WebhookReceiver.StartAsync();
         try
         {
-            using var admin = new DoctorClient(url, AdminToken);
-            await LoadCloudAsync(admin, receiver, url, o, cancellationToken);
+            using var admin = new DoctorClient(server.Url, AdminToken);
+            await LoadCloudAsync(admin, receiver, server.Url, o, cancellationToken);
             var result = await MeasureAsync(admin, receiver, o, cancellationToken);
             Report(o, result);
             return 0;
         }
         finally
         {
-            await app.StopAsync(CancellationToken.None);
-            await app.DisposeAsync();
+            await server.DisposeAsync();
             Directory.Delete(dataDir, recursive: true);
         }
     }
@@ -170,7 +164,7 @@ public static class FaultLatencyBench
         var ack = Percentiles.Of(m.Ack);
         var first = Percentiles.Of(m.First);
         var all = Percentiles.Of(m.All);
-        Console.WriteLine($"fault → webhook, {o.VmsPerHost} VMs of {Math.Min(o.Projects, o.VmsPerHost)} owners on the failed host, {o.Runs} runs (+{o.Warmup} warm-up), SQLite fsync on");
+        Console.WriteLine($"fault → webhook, {o.VmsPerHost} VMs of {Math.Min(o.Projects, o.VmsPerHost)} owners on the failed host, {o.Runs} runs (+{o.Warmup} warm-up), SQLite fsync on, server in its own process");
         Console.WriteLine($"  202 accepted (durable):    {ack}");
         Console.WriteLine($"  first owner notified:      {first}");
         Console.WriteLine($"  every owner notified:      {all}");

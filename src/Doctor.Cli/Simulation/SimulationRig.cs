@@ -94,7 +94,7 @@ public sealed class SimulationRig : IAsyncDisposable
                 o.DataDir = dataDir;
                 o.Urls = listen;
                 o.AdminToken = adminToken;
-            }, builder => builder.Logging.AddFilter("Microsoft", LogLevel.Warning).SetMinimumLevel(LogLevel.Warning));
+            }, builder => builder.Logging.AddFilter("Microsoft", LogLevel.Warning).AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning).AddFilter("Doctor", LogLevel.Warning));
             await app.StartAsync(cancellationToken);
             url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         }
