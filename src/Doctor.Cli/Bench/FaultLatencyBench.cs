@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Doctor.Cli.Bench;
 
 /// <summary>Parameters of the fault → webhook latency benchmark.</summary>
-public sealed record FaultBenchOptions(int VmsPerHost, int Projects, int Hosts, int Runs, int Warmup, string? JsonPath);
+public sealed record FaultBenchOptions(int VmsPerHost, int Projects, int Hosts, int Runs, int Warmup, string? JsonPath, bool InProcess = false);
 
 /// <summary>
 /// Event → every owner's webhook, end to end on loopback: a real Doctor server (SQLite, fsync on), real HTTP
@@ -24,13 +24,15 @@ public static class FaultLatencyBench
     {
         // The server runs in its own process, as in production: its heap and its GC pauses are its own, not shared
         // with the load generator and the consumers that parse every notification.
+        // --in-process hosts it in the benchmark's own process instead (one heap, no process boundary).
         var dataDir = Directory.CreateTempSubdirectory("doctor-bench-").FullName;
-        var (server, _) = await ServerProcess.StartAsync(dataDir, AdminToken);
+        await using var server = o.InProcess ? await InProcessServer.StartAsync(dataDir, AdminToken, cancellationToken) : (IAsyncDisposable)(await ServerProcess.StartAsync(dataDir, AdminToken)).Server;
+        var url = server is ServerProcess process ? process.Url : ((InProcessServer)server).Url;
         await using var receiver = await WebhookReceiver.StartAsync();
         try
         {
-            using var admin = new DoctorClient(server.Url, AdminToken);
-            await LoadCloudAsync(admin, receiver, server.Url, o, cancellationToken);
+            using var admin = new DoctorClient(url, AdminToken);
+            await LoadCloudAsync(admin, receiver, url, o, cancellationToken);
             var result = await MeasureAsync(admin, receiver, o, cancellationToken);
             Report(o, result);
             return 0;
@@ -164,7 +166,7 @@ public static class FaultLatencyBench
         var ack = Percentiles.Of(m.Ack);
         var first = Percentiles.Of(m.First);
         var all = Percentiles.Of(m.All);
-        Console.WriteLine($"fault → webhook, {o.VmsPerHost} VMs of {Math.Min(o.Projects, o.VmsPerHost)} owners on the failed host, {o.Runs} runs (+{o.Warmup} warm-up), SQLite fsync on, server in its own process");
+        Console.WriteLine($"fault → webhook, {o.VmsPerHost} VMs of {Math.Min(o.Projects, o.VmsPerHost)} owners on the failed host, {o.Runs} runs (+{o.Warmup} warm-up), SQLite fsync on, server {(o.InProcess ? "in this process" : "in its own process")}");
         Console.WriteLine($"  202 accepted (durable):    {ack}");
         Console.WriteLine($"  first owner notified:      {first}");
         Console.WriteLine($"  every owner notified:      {all}");

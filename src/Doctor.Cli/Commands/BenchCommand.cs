@@ -14,11 +14,12 @@ public static class BenchCommand
         var runs = new Option<int>("--runs") { Description = "measured failures", DefaultValueFactory = _ => 200 };
         var warmup = new Option<int>("--warmup") { Description = "unmeasured failures first", DefaultValueFactory = _ => 30 };
         var json = new Option<string?>("--json") { Description = "write the report to this JSON file" };
-        var fault = new Command("fault", "Event → every owner's webhook latency for one failed host") { vms, projects, hosts, runs, warmup, json };
+        var inProcess = new Option<bool>("--in-process") { Description = "host Doctor in the benchmark's process instead of its own" };
+        var fault = new Command("fault", "Event → every owner's webhook latency for one failed host") { vms, projects, hosts, runs, warmup, json, inProcess };
         fault.SetAction((result, cancellationToken) => FaultLatencyBench.RunAsync(
             new FaultBenchOptions(
                 Positive(result.GetValue(vms)), Positive(result.GetValue(projects)), Positive(result.GetValue(hosts)),
-                Positive(result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), result.GetValue(json)),
+                Positive(result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), result.GetValue(json), result.GetValue(inProcess)),
             cancellationToken));
         var engineRuns = new Option<int>("--runs") { Description = "measured failures", DefaultValueFactory = _ => 2000 };
         var engineVms = new Option<int>("--vms") { Description = "VMs on each host", DefaultValueFactory = _ => 50 };
