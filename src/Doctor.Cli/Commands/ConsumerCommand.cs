@@ -1,9 +1,8 @@
-using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Doctor.Cli.Bench;
-using Doctor.Notification;
+using Doctor.Simulator.Consumers;
 
 namespace Doctor.Cli.Commands;
 
@@ -21,10 +20,10 @@ public static class ConsumerCommand
         command.SetAction(async (result, cancellationToken) =>
         {
             var key = result.GetValue(secret);
-            var seen = new ConcurrentDictionary<string, bool>();
+            var inbox = new NotificationInbox(key);
             await using var receiver = await WebhookReceiver.StartAsync(result.GetValue(listen)!);
             var started = Stopwatch.GetTimestamp();
-            receiver.OnReceived = r => Print(r, key, seen, started);
+            receiver.OnReceived = r => Print(r, key is not null, inbox, started);
             Console.WriteLine($"listening on {receiver.Url}; Ctrl-C stops");
             try
             {
@@ -39,30 +38,25 @@ public static class ConsumerCommand
         return command;
     }
 
-    private static void Print(ReceivedNotification r, string? secret, ConcurrentDictionary<string, bool> seen, long started)
+    private static void Print(ReceivedNotification r, bool checkSignature, NotificationInbox inbox, long started)
     {
         var at = Stopwatch.GetElapsedTime(started, r.ArrivedTicks).TotalMilliseconds;
-        var signature = secret is null ? "signature not checked" : Signatures.Verify(secret, r.Body, r.Signature) ? "signature ok" : "SIGNATURE BAD";
-        JsonNode body;
-        try
+        switch (inbox.Accept(r.Body, r.Signature, out var id))
         {
-            body = r.Json;
-        }
-        catch (System.Text.Json.JsonException)
-        {
-            Console.WriteLine($"{at,10:0.000} ms  {r.Path}  not JSON ({r.Body.Length} bytes)");
-            return;
-        }
-
-        var id = body["notification_id"]?.GetValue<string>() ?? r.NotificationId ?? "?";
-        if (!seen.TryAdd(id, true))
-        {
-            Console.WriteLine($"{at,10:0.000} ms  duplicate {id} ignored");
-            return;
+            case InboxVerdict.BadSignature:
+                Console.WriteLine($"{at,10:0.000} ms  {r.Path}  SIGNATURE BAD: dropped ({r.Body.Length} bytes)");
+                return;
+            case InboxVerdict.Malformed:
+                Console.WriteLine($"{at,10:0.000} ms  {r.Path}  not a notification ({r.Body.Length} bytes)");
+                return;
+            case InboxVerdict.Duplicate:
+                Console.WriteLine($"{at,10:0.000} ms  duplicate {id} ignored");
+                return;
         }
 
+        var body = r.Json;
         var resources = (body["resources"] as JsonArray ?? [])
             .Select(x => $"{x?["resource_type"]}:{x?["resource_id"]}={x?["state"]}");
-        Console.WriteLine($"{at,10:0.000} ms  {body["notification_type"]} for {body["project_id"] ?? "admin"}  [{signature}]  {string.Join(' ', resources)}");
+        Console.WriteLine($"{at,10:0.000} ms  {body["notification_type"]} for {body["project_id"] ?? "admin"}  [{(checkSignature ? "signature ok" : "signature not checked")}]  {string.Join(' ', resources)}");
     }
 }
