@@ -5,6 +5,7 @@ using Doctor.Access;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Secrets;
 using Doctor.State;
 using Doctor.Subscriptions;
 using Microsoft.Data.Sqlite;
@@ -14,9 +15,9 @@ namespace Doctor.Storage.Sqlite;
 /// <summary>Start-up: the state checkpoint into the indexed in-memory state, plus the log's events still to process.</summary>
 internal static class SqliteLoader
 {
-    public static LoadedState Load(SqliteConnection state, SqliteConnection log, bool isNew)
+    public static LoadedState Load(SqliteConnection state, SqliteConnection log, bool isNew, SecretSealer secrets)
     {
-        var records = ReadRecords(state);
+        var records = ReadRecords(state, secrets);
         var hosts = records.OfType<Host>();
         var servers = records.OfType<Server>();
         var ports = records.OfType<Port>();
@@ -54,12 +55,12 @@ internal static class SqliteLoader
     /// Reads every record row, deserializing on all cores while one thread reads: at a million rows the JSON is most
     /// of a cold start.
     /// </summary>
-    private static RecordSet ReadRecords(SqliteConnection state)
+    private static RecordSet ReadRecords(SqliteConnection state, SecretSealer secrets)
     {
         using var chunks = new BlockingCollection<(RowKind Kind, string Body)[]>(boundedCapacity: 8);
         var workers = Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => Task.Run(() =>
         {
-            var set = new RecordSet();
+            var set = new RecordSet(secrets);
             foreach (var chunk in chunks.GetConsumingEnumerable())
             {
                 foreach (var (kind, body) in chunk)
@@ -93,14 +94,14 @@ internal static class SqliteLoader
             chunks.CompleteAdding();
         }
 
-        var all = new RecordSet();
+        var all = new RecordSet(secrets);
         foreach (var worker in workers)
             all.Merge(worker.GetAwaiter().GetResult());
         return all;
     }
 
     /// <summary>Deserialized records by kind.</summary>
-    private sealed class RecordSet
+    private sealed class RecordSet(SecretSealer secrets)
     {
         private readonly List<Host> _hosts = [];
         private readonly List<Server> _servers = [];
@@ -117,7 +118,7 @@ internal static class SqliteLoader
                 case RowKind.Server: _servers.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Server)!); break;
                 case RowKind.Port: _ports.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Port)!); break;
                 case RowKind.Fault: _faults.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Fault)!); break;
-                case RowKind.Subscription: _subscriptions.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!); break;
+                case RowKind.Subscription: _subscriptions.Add(SealedSecrets.Open(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!, secrets)); break;
                 case RowKind.Token: _tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
             }
         }
