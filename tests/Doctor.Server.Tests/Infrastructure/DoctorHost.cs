@@ -55,7 +55,8 @@ public sealed class DoctorHost : IAsyncDisposable
         }
     }
 
-    private static async Task<WebApplication> CreateAppAsync(string dataDir, TimeProvider? time, Action<DoctorServerOptions>? configure)
+    /// <summary>Starts the real app behind a TestServer on <paramref name="dataDir"/> (for tests that manage the directory).</summary>
+    public static async Task<WebApplication> CreateAppAsync(string dataDir, TimeProvider? time, Action<DoctorServerOptions>? configure)
     {
         var app = DoctorApp.Create(
             [],

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Doctor.Access;
 using Doctor.Events;
@@ -61,12 +62,25 @@ internal static class SqliteLoader
         var workers = Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => Task.Run(() =>
         {
             var set = new RecordSet(secrets);
+            ExceptionDispatchInfo? failed = null;
             foreach (var chunk in chunks.GetConsumingEnumerable())
             {
-                foreach (var (kind, body) in chunk)
-                    set.Add(kind, body);
+                // After a failure keep draining: a worker that quit would leave the reader blocked on the bounded
+                // queue once every worker had failed, and the start would hang instead of reporting the error.
+                if (failed is not null)
+                    continue;
+                try
+                {
+                    foreach (var (kind, body) in chunk)
+                        set.Add(kind, body);
+                }
+                catch (Exception ex)
+                {
+                    failed = ExceptionDispatchInfo.Capture(ex);
+                }
             }
 
+            failed?.Throw();
             return set;
         })).ToArray();
 
