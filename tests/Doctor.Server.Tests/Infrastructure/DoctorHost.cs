@@ -73,7 +73,16 @@ public sealed class DoctorHost : IAsyncDisposable
                 if (time is not null)
                     builder.Services.AddSingleton(time);
             });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync(); // a refused start must not keep the data directory's files open
+            throw;
+        }
+
         return app;
     }
 
