@@ -69,7 +69,7 @@ public static class DoctorConstants
     /// <summary>Rate limit per token for every other API: a bucket of this many requests.</summary>
     public const int RateLimitApiBurst = 2_000;
 
-    /// <summary>Sustained requests per second per token on the other APIs (the fault benchmark peaks near 600).</summary>
+    /// <summary>Sustained requests per second per token on the other APIs (the fault benchmark makes a few hundred).</summary>
     public const int RateLimitApiPerSecond = 1_000;
 
     /// <summary>Environment variable holding the first admin token.</summary>
