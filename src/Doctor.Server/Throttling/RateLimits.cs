@@ -9,7 +9,8 @@ namespace Doctor.Server.Throttling;
 /// <summary>
 /// Per-token rate limiting with the framework's limiter. It runs after <see cref="CallerMiddleware"/>, so the
 /// partition is the authenticated token id: unauthenticated requests were already answered 401, and requests to
-/// public endpoints (<c>/healthz</c>) carry no caller and are never limited.
+/// public endpoints (<c>/healthz</c>) carry no caller and are never limited. The framework's buckets keep their own
+/// monotonic clock (they take no <see cref="TimeProvider"/>); tests use refill periods of an hour instead of time.
 /// </summary>
 public static partial class RateLimits
 {

@@ -20,6 +20,10 @@ public static class ServerCertificates
         {
             certificate = IsPem(path) ? LoadPem(path, tls) : X509CertificateLoader.LoadPkcs12FromFile(path, tls.Password);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new FormatException($"Doctor:Tls: {path} could not be read: {ex.Message}", ex);
+        }
         catch (CryptographicException ex)
         {
             throw new FormatException($"Doctor:Tls: {path} could not be loaded (wrong Doctor:Tls:Password, or not a PKCS#12/PEM certificate with its key): {ex.Message}", ex);
