@@ -57,6 +57,21 @@ public static class DoctorConstants
     /// <summary>Cleared faults kept (in memory and in the store); older ones are dropped, oldest first.</summary>
     public const int ClearedFaultsKept = 50_000;
 
+    /// <summary>
+    /// Southbound rate limit per token (POST /v1/events, PUT /events): a bucket of this many requests, refilled at
+    /// <see cref="RateLimitEventsPerSecond"/>. Sized to let a whole fleet that shares one monitor token report at once.
+    /// </summary>
+    public const int RateLimitEventsBurst = 10_000;
+
+    /// <summary>Sustained southbound requests per second per token (50× the bulk-ingest benchmark's ~100 requests/s).</summary>
+    public const int RateLimitEventsPerSecond = 5_000;
+
+    /// <summary>Rate limit per token for every other API: a bucket of this many requests.</summary>
+    public const int RateLimitApiBurst = 2_000;
+
+    /// <summary>Sustained requests per second per token on the other APIs (the fault benchmark makes a few hundred).</summary>
+    public const int RateLimitApiPerSecond = 1_000;
+
     /// <summary>Environment variable holding the first admin token.</summary>
     public const string AdminTokenVariable = "DOCTOR_ADMIN_TOKEN";
 }

@@ -24,4 +24,10 @@ public sealed class DeliveryOptions
 
     /// <summary>When not empty, the only CIDRs a callback may reach. Default: empty (anything not denied).</summary>
     public List<string> AllowedNetworks { get; set; } = [];
+
+    /// <summary>
+    /// Development only: accept any TLS certificate from https callbacks (self-signed, expired, wrong name). Default
+    /// false; when on, a warning is logged at start. Nothing else turns certificate validation off.
+    /// </summary>
+    public bool DangerousAcceptAnyServerCertificate { get; set; }
 }

@@ -10,7 +10,8 @@ public sealed record Subscription
     public required string SubscriptionId { get; init; }
     public required string CallbackUrl { get; init; }
 
-    /// <summary>HMAC key for <c>X-Doctor-Signature</c>; never returned by the API.</summary>
+    /// <summary>HMAC key for <c>X-Doctor-Signature</c>; never returned by the API. Clear in memory only: the store
+    /// seals it (AES-GCM) before it reaches <c>state.db</c>.</summary>
     public string? Secret { get; init; }
 
     public SubscriptionFilter Filter { get; init; } = SubscriptionFilter.All;

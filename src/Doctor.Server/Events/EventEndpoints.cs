@@ -4,6 +4,7 @@ using Doctor.Events;
 using Doctor.Serialization;
 using Doctor.Server.Access;
 using Doctor.Server.Http;
+using Doctor.Server.Throttling;
 using Doctor.Storage;
 
 namespace Doctor.Server.Events;
@@ -31,8 +32,8 @@ public static class EventEndpoints
 
     public static void MapEvents(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/events", Post).Allow(Role.Monitor, Role.Admin);
-        app.MapPut("/events", Post).Allow(Role.Monitor, Role.Admin); // the original Doctor's inspector API
+        app.MapPost("/v1/events", Post).Allow(Role.Monitor, Role.Admin).RateLimitedAs(RateClass.Events);
+        app.MapPut("/events", Post).Allow(Role.Monitor, Role.Admin).RateLimitedAs(RateClass.Events); // the original Doctor's inspector API
         app.MapGet("/v1/events", List).Allow(Role.Admin);
         app.MapGet("/v1/events/{id}", Get).Allow(Role.Admin);
     }

@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using Doctor.Control;
 using Doctor.Inspection;
 using Doctor.Notification;
 using Doctor.Profiling;
+using Doctor.Secrets;
 using Doctor.Serialization;
 using Doctor.Server.Access;
 using Doctor.Server.Events;
@@ -11,8 +14,11 @@ using Doctor.Server.Faults;
 using Doctor.Server.Http;
 using Doctor.Server.Inventory;
 using Doctor.Server.Subscriptions;
+using Doctor.Server.Throttling;
+using Doctor.Server.Tls;
 using Doctor.Storage;
 using Doctor.Storage.Sqlite;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace Doctor.Server.Hosting;
@@ -36,14 +42,27 @@ public static class DoctorApp
         options.DataDir = builder.Configuration["DOCTOR_DATA_DIR"] ?? options.DataDir;
         options.Urls = builder.Configuration["DOCTOR_URLS"] ?? options.Urls;
         options.AdminToken = builder.Configuration[DoctorConstants.AdminTokenVariable] ?? options.AdminToken;
+        options.SecretKey = builder.Configuration[SecretKeys.Variable] ?? options.SecretKey;
         configure?.Invoke(options);
-        Validate(options);
+        var certificate = Validate(options);
+        // Null: the store keeps the key in the data directory's secret.key.
+        var secrets = string.IsNullOrWhiteSpace(options.SecretKey) ? null : new SecretSealer(SecretKeys.Parse(options.SecretKey));
 
         builder.WebHost.UseUrls(options.Urls);
+        if (certificate is not null)
+            builder.WebHost.UseKestrelHttpsConfiguration(); // the slim builder leaves https:// addresses out otherwise
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.Limits.MaxRequestBodySize = DoctorConstants.MaxBodyBytes;
             k.AddServerHeader = false;
+            if (certificate is not null)
+            {
+                k.ConfigureHttpsDefaults(https =>
+                {
+                    https.ServerCertificate = certificate;
+                    https.SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13;
+                });
+            }
         });
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
 
@@ -52,7 +71,7 @@ public static class DoctorApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options.Delivery);
         services.AddSingleton(new CallbackPolicy(options.Delivery.DeniedNetworks, options.Delivery.AllowedNetworks));
-        services.AddSingleton<IDoctorStore>(sp => new SqliteStore(options.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteStore>>()));
+        services.AddSingleton<IDoctorStore>(sp => new SqliteStore(options.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteStore>>(), secrets));
         services.AddSingleton(FailurePolicy.Default);
         services.AddSingleton<TimelineBook>();
         services.AddSingleton<FaultProcessor>();
@@ -67,6 +86,8 @@ public static class DoctorApp
             sp.GetRequiredService<IDoctorStore>(), sp.GetRequiredService<FaultProcessor>(), sp.GetRequiredService<INoticeSink>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DoctorEngine>>()) { ClearedFaultsKept = options.ClearedFaultsKept });
         services.AddHostedService<DoctorRuntime>();
+        if (options.RateLimits.Enabled)
+            services.AddDoctorRateLimits(options.RateLimits);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = FrameworkProblem);
         services.ConfigureHttpJsonOptions(json =>
         {
@@ -81,10 +102,12 @@ public static class DoctorApp
         app.UseRouting();
         app.Use(RejectedRequests);
         app.UseMiddleware<CallerMiddleware>();
+        if (options.RateLimits.Enabled)
+            app.UseRateLimiter(); // after the caller is known: the limits are per token
 
         app.MapGet("/healthz", (DoctorEngine engine) => engine.IsReady
             ? Results.Json(new { status = "ok", processed_seq = engine.State.ProcessedSeq })
-            : Problems.Unavailable("starting")).Public();
+            : Problems.Unavailable("starting")).Public().DisableRateLimiting();
         app.MapTokens();
         app.MapHosts();
         app.MapServersAndPorts();
@@ -165,10 +188,15 @@ public static class DoctorApp
                 }
             },
         };
+        // The one place certificate validation of callbacks can be turned off, by a setting named to be noticed
+        // (DoctorRuntime logs a warning at start when it is on).
+        if (delivery.DangerousAcceptAnyServerCertificate)
+            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    private static void Validate(DoctorServerOptions options)
+    /// <summary>Checks every setting (all errors at once, each naming its setting); returns the listener's certificate.</summary>
+    private static X509Certificate2? Validate(DoctorServerOptions options)
     {
         if (string.IsNullOrWhiteSpace(options.DataDir))
             throw new OptionsValidationException(nameof(options.DataDir), typeof(DoctorServerOptions), ["Doctor:DataDir must not be empty"]);
@@ -191,7 +219,45 @@ public static class DoctorApp
             errors.Add("Doctor:Delivery networks must be CIDRs: " + ex.Message);
         }
 
+        options.RateLimits.Validate(errors);
+        if (!string.IsNullOrWhiteSpace(options.SecretKey))
+        {
+            try
+            {
+                SecretKeys.Parse(options.SecretKey);
+            }
+            catch (FormatException ex)
+            {
+                errors.Add($"{SecretKeys.Variable} (Doctor:SecretKey): {ex.Message}");
+            }
+        }
+
+        X509Certificate2? certificate = null;
+        if (options.Tls.IsConfigured)
+        {
+            try
+            {
+                certificate = ServerCertificates.Load(options.Tls);
+            }
+            catch (FormatException ex)
+            {
+                errors.Add(ex.Message);
+            }
+        }
+        else if (HasHttpsUrl(options.Urls))
+        {
+            errors.Add("Doctor:Urls has an https:// address but no certificate is configured: set Doctor:Tls:CertificatePath (and KeyPath or Password)");
+        }
+
         if (errors.Count > 0)
+        {
+            certificate?.Dispose();
             throw new OptionsValidationException("Doctor", typeof(DoctorServerOptions), errors);
+        }
+
+        return certificate;
     }
+
+    internal static bool HasHttpsUrl(string urls) =>
+        urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Any(u => u.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
 }

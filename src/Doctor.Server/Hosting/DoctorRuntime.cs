@@ -19,6 +19,7 @@ public sealed partial class DoctorRuntime(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        WarnAboutSettings(options.Value);
         await engine.StartAsync(cancellationToken);
         await BootstrapAdminTokenAsync();
     }
@@ -54,12 +55,32 @@ public sealed partial class DoctorRuntime(
         LogGeneratedToken();
     }
 
+    /// <summary>Settings that weaken security are allowed, but never silently.</summary>
+    private void WarnAboutSettings(DoctorServerOptions settings)
+    {
+        if (settings.Delivery.DangerousAcceptAnyServerCertificate)
+            LogAnyCertificateAccepted();
+        if (!settings.RateLimits.Enabled)
+            LogRateLimitsDisabled();
+        if (settings.Tls.IsConfigured && !DoctorApp.HasHttpsUrl(settings.Urls))
+            LogCertificateUnused(settings.Urls);
+    }
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await engine.DisposeAsync();
         await store.DisposeAsync();
         await dispatcher.DisposeAsync();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Doctor:Delivery:DangerousAcceptAnyServerCertificate is on: https callbacks are NOT authenticated (any certificate is accepted). Development only")]
+    private partial void LogAnyCertificateAccepted();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Doctor:RateLimits:Enabled is false: no token is rate limited")]
+    private partial void LogRateLimitsDisabled();
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Doctor:Tls:CertificatePath is set but Doctor:Urls ({Urls}) has no https:// address; the certificate is not used")]
+    private partial void LogCertificateUnused(string urls);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No admin token was configured (DOCTOR_ADMIN_TOKEN); one was generated and printed on standard output")]
     private partial void LogGeneratedToken();

@@ -1,4 +1,6 @@
 using Doctor.Notification;
+using Doctor.Server.Throttling;
+using Doctor.Server.Tls;
 
 namespace Doctor.Server.Hosting;
 
@@ -19,4 +21,16 @@ public sealed class DoctorServerOptions
 
     /// <summary>Webhook delivery (section <c>Doctor:Delivery</c>).</summary>
     public DeliveryOptions Delivery { get; set; } = new();
+
+    /// <summary>Per-token request rate limits (section <c>Doctor:RateLimits</c>).</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>The listener's certificate for https addresses (section <c>Doctor:Tls</c>). Default: none.</summary>
+    public TlsOptions Tls { get; set; } = new();
+
+    /// <summary>
+    /// Base64 of the 256-bit key that encrypts webhook secrets in <c>state.db</c>; env <c>DOCTOR_SECRET_KEY</c>.
+    /// Default: unset, the key lives in <c>secret.key</c> in the data directory (created 0600 on the first start).
+    /// </summary>
+    public string? SecretKey { get; set; }
 }

@@ -55,7 +55,8 @@ public sealed class DoctorHost : IAsyncDisposable
         }
     }
 
-    private static async Task<WebApplication> CreateAppAsync(string dataDir, TimeProvider? time, Action<DoctorServerOptions>? configure)
+    /// <summary>Starts the real app behind a TestServer on <paramref name="dataDir"/> (for tests that manage the directory).</summary>
+    public static async Task<WebApplication> CreateAppAsync(string dataDir, TimeProvider? time, Action<DoctorServerOptions>? configure)
     {
         var app = DoctorApp.Create(
             [],
@@ -72,7 +73,16 @@ public sealed class DoctorHost : IAsyncDisposable
                 if (time is not null)
                     builder.Services.AddSingleton(time);
             });
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            await app.DisposeAsync(); // a refused start must not keep the data directory's files open
+            throw;
+        }
+
         return app;
     }
 

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
@@ -38,11 +39,22 @@ public sealed class WebhookReceiver : IAsyncDisposable
 
     public string BaseUrl { get; private set; } = "";
 
-    public static async Task<WebhookReceiver> StartAsync()
+    /// <param name="certificate">When given, the consumer listens on https with it (e.g. a self-signed one).</param>
+    public static async Task<WebhookReceiver> StartAsync(X509Certificate2? certificate = null)
     {
         var receiver = new WebhookReceiver();
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        if (certificate is null)
+        {
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+        }
+        else
+        {
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.UseUrls("https://127.0.0.1:0");
+            builder.WebHost.ConfigureKestrel(k => k.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate));
+        }
+
         builder.Logging.ClearProviders();
         var app = builder.Build();
         app.MapPost("/{**path}", receiver.ReceiveAsync);

@@ -1,10 +1,12 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Doctor.Access;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Secrets;
 using Doctor.State;
 using Doctor.Subscriptions;
 using Microsoft.Data.Sqlite;
@@ -14,9 +16,9 @@ namespace Doctor.Storage.Sqlite;
 /// <summary>Start-up: the state checkpoint into the indexed in-memory state, plus the log's events still to process.</summary>
 internal static class SqliteLoader
 {
-    public static LoadedState Load(SqliteConnection state, SqliteConnection log, bool isNew)
+    public static LoadedState Load(SqliteConnection state, SqliteConnection log, bool isNew, SecretSealer secrets)
     {
-        var records = ReadRecords(state);
+        var records = ReadRecords(state, secrets);
         var hosts = records.OfType<Host>();
         var servers = records.OfType<Server>();
         var ports = records.OfType<Port>();
@@ -54,18 +56,31 @@ internal static class SqliteLoader
     /// Reads every record row, deserializing on all cores while one thread reads: at a million rows the JSON is most
     /// of a cold start.
     /// </summary>
-    private static RecordSet ReadRecords(SqliteConnection state)
+    private static RecordSet ReadRecords(SqliteConnection state, SecretSealer secrets)
     {
         using var chunks = new BlockingCollection<(RowKind Kind, string Body)[]>(boundedCapacity: 8);
         var workers = Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => Task.Run(() =>
         {
-            var set = new RecordSet();
+            var set = new RecordSet(secrets);
+            ExceptionDispatchInfo? failed = null;
             foreach (var chunk in chunks.GetConsumingEnumerable())
             {
-                foreach (var (kind, body) in chunk)
-                    set.Add(kind, body);
+                // After a failure keep draining: a worker that quit would leave the reader blocked on the bounded
+                // queue once every worker had failed, and the start would hang instead of reporting the error.
+                if (failed is not null)
+                    continue;
+                try
+                {
+                    foreach (var (kind, body) in chunk)
+                        set.Add(kind, body);
+                }
+                catch (Exception ex)
+                {
+                    failed = ExceptionDispatchInfo.Capture(ex);
+                }
             }
 
+            failed?.Throw();
             return set;
         })).ToArray();
 
@@ -93,14 +108,14 @@ internal static class SqliteLoader
             chunks.CompleteAdding();
         }
 
-        var all = new RecordSet();
+        var all = new RecordSet(secrets);
         foreach (var worker in workers)
             all.Merge(worker.GetAwaiter().GetResult());
         return all;
     }
 
     /// <summary>Deserialized records by kind.</summary>
-    private sealed class RecordSet
+    private sealed class RecordSet(SecretSealer secrets)
     {
         private readonly List<Host> _hosts = [];
         private readonly List<Server> _servers = [];
@@ -117,7 +132,7 @@ internal static class SqliteLoader
                 case RowKind.Server: _servers.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Server)!); break;
                 case RowKind.Port: _ports.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Port)!); break;
                 case RowKind.Fault: _faults.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Fault)!); break;
-                case RowKind.Subscription: _subscriptions.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!); break;
+                case RowKind.Subscription: _subscriptions.Add(SealedSecrets.Open(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!, secrets)); break;
                 case RowKind.Token: _tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
             }
         }

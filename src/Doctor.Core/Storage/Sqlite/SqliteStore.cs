@@ -5,6 +5,7 @@ using Doctor.Access;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Secrets;
 using Doctor.Serialization;
 using Doctor.State;
 using Doctor.Subscriptions;
@@ -21,10 +22,12 @@ namespace Doctor.Storage.Sqlite;
 /// </summary>
 public sealed partial class SqliteStore : IDoctorStore
 {
+    private readonly string _dataDirectory;
     private readonly string _logPath;
     private readonly string _statePath;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private SecretSealer? _secrets;
     private SqliteConnection? _log;
     private SqliteConnection? _state;
     private LogStatements? _logStatements;
@@ -37,9 +40,17 @@ public sealed partial class SqliteStore : IDoctorStore
     private Thread? _checkpoints;
     private readonly CancellationTokenSource _stopping = new();
 
-    public SqliteStore(string dataDirectory, TimeProvider time, ILogger<SqliteStore> logger)
+    /// <param name="secrets">Seals webhook secrets in <c>state.db</c>. Null: the key in the data directory's
+    /// <c>secret.key</c>, created on the first start.</param>
+    public SqliteStore(string dataDirectory, TimeProvider time, ILogger<SqliteStore> logger, SecretSealer? secrets = null)
     {
-        Directory.CreateDirectory(dataDirectory);
+        // A new data directory is private to the service's user: it holds the token hashes and the secret key.
+        if (OperatingSystem.IsWindows())
+            Directory.CreateDirectory(dataDirectory);
+        else
+            Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        _dataDirectory = dataDirectory;
+        _secrets = secrets;
         _logPath = Path.Combine(dataDirectory, "events.db");
         _statePath = Path.Combine(dataDirectory, "state.db");
         _time = time;
@@ -50,22 +61,33 @@ public sealed partial class SqliteStore : IDoctorStore
 
     public Task<LoadedState> LoadAsync(CancellationToken cancellationToken)
     {
+        _secrets ??= OpenKeyFile();
         _log = Open(_logPath, synchronous: "FULL");
         _state = Open(_statePath, synchronous: "NORMAL");
         var isNew = Migrate(_log, SqliteSchema.Log);
         Migrate(_state, SqliteSchema.State);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var loaded = SqliteLoader.Load(_state, _log, isNew);
+        var loaded = SqliteLoader.Load(_state, _log, isNew, _secrets);
         LogLoaded(loaded.State.Map.Hosts.Count, loaded.State.Map.Servers.Count, loaded.State.Map.Ports.Count, loaded.State.Faults.All.Count,
             loaded.State.Subscriptions.All.Count, loaded.Unprocessed.Count, watch.Elapsed.TotalSeconds);
         _logStatements = new LogStatements(_log);
         _nextSeq = _logStatements.NextSeq();
-        _stateStatements = new StateStatements(_state);
+        _stateStatements = new StateStatements(_state, _secrets);
         _logWriter = new GroupCommitter<AppendRequest>("doctor-log-writer", CommitAppends, FailAppends, r => r.Events.Count, DoctorConstants.StoreBatchEvents);
         _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + 1, DoctorConstants.StoreBatchEvents, background: true);
         _checkpoints = new Thread(CheckpointLoop) { IsBackground = true, Name = "doctor-checkpoint" };
         _checkpoints.Start();
         return Task.FromResult(loaded);
+    }
+
+    private SecretSealer OpenKeyFile()
+    {
+        var key = SecretKeys.LoadOrCreate(_dataDirectory, out var created);
+        if (created)
+            LogKeyCreated(Path.Combine(_dataDirectory, SecretKeys.FileName));
+        else if (SecretKeys.IsExposed(_dataDirectory))
+            LogKeyExposed(Path.Combine(_dataDirectory, SecretKeys.FileName));
+        return new SecretSealer(key);
     }
 
     public Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken)
@@ -361,6 +383,12 @@ public sealed partial class SqliteStore : IDoctorStore
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Hosts} hosts, {Servers} servers, {Ports} ports, {Faults} faults, {Subscriptions} subscriptions and {Pending} events to replay in {Seconds:0.00} s")]
     private partial void LogLoaded(int hosts, int servers, int ports, int faults, int subscriptions, int pending, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Created {Path}, the key that encrypts webhook secrets at rest; back it up apart from state.db")]
+    private partial void LogKeyCreated(string path);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} is readable by other users; it should be mode 0600 (chmod 600)")]
+    private partial void LogKeyExposed(string path);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A WAL checkpoint failed; it is retried in a second")]
     private partial void LogCheckpointFailed(Exception error);

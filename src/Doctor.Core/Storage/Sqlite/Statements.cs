@@ -3,6 +3,7 @@ using Doctor.Access;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Secrets;
 using Doctor.Serialization;
 using Doctor.State;
 using Doctor.Subscriptions;
@@ -92,10 +93,12 @@ internal sealed class StateStatements : Statements
     private readonly SqliteCommand _delete;
     private readonly SqliteCommand _outcome;
     private readonly SqliteCommand _meta;
+    private readonly SecretSealer _secrets;
     private string _synchronous = "NORMAL";
 
-    public StateStatements(SqliteConnection connection) : base(connection)
+    public StateStatements(SqliteConnection connection, SecretSealer secrets) : base(connection)
     {
+        _secrets = secrets;
         _upsert = Prepare(
             "INSERT INTO records (kind, id, body) VALUES ($kind, $id, $body) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
             "$kind", "$id", "$body");
@@ -136,7 +139,7 @@ internal sealed class StateStatements : Statements
             RowKind.Server => JsonSerializer.Serialize((Server)change.Value, StoreJson.Default.Server),
             RowKind.Port => JsonSerializer.Serialize((Port)change.Value, StoreJson.Default.Port),
             RowKind.Fault => JsonSerializer.Serialize((Fault)change.Value, StoreJson.Default.Fault),
-            RowKind.Subscription => JsonSerializer.Serialize((Subscription)change.Value, StoreJson.Default.Subscription),
+            RowKind.Subscription => JsonSerializer.Serialize(SealedSecrets.Seal((Subscription)change.Value, _secrets), StoreJson.Default.Subscription),
             RowKind.Token => JsonSerializer.Serialize((Token)change.Value, StoreJson.Default.Token),
             _ => throw new InvalidOperationException($"unknown row kind {change.Kind}"),
         };
