@@ -215,6 +215,21 @@ public sealed record CloudScenario(
         return new CloudScenario(prefix, hosts, servers, ports, subscriptions, steps);
     }
 
+    /// <summary>The same scenario with every name prefixed, so that several cases can share one service.</summary>
+    public CloudScenario Prefixed(string prefix)
+    {
+        string P(string name) => prefix + name;
+        string? Pn(string? name) => name is null ? null : prefix + name;
+        IReadOnlyList<string>? Pl(IReadOnlyList<string>? list) => list?.Select(P).ToList();
+        return new CloudScenario(
+            prefix + Prefix,
+            [.. Hosts.Select(h => new HostSpec(P(h.Name)))],
+            [.. Servers.Select(s => s with { Id = P(s.Id), Project = Pn(s.Project), Host = Pn(s.Host) })],
+            [.. Ports.Select(p => p with { Id = P(p.Id), ServerId = Pn(p.ServerId), Project = Pn(p.Project), Host = Pn(p.Host) })],
+            [.. Subscriptions.Select(s => s with { Id = P(s.Id), Project = Pn(s.Project), Filter = s.Filter is null ? null : s.Filter with { ResourceIds = Pl(s.Filter.ResourceIds) } })],
+            [.. Steps.Select(s => s with { Target = P(s.Target) })]);
+    }
+
     private static string? OwnerIn(List<ServerSpec> servers, List<PortSpec> ports, string id) =>
         servers.FirstOrDefault(s => s.Id == id)?.Project ?? ports.FirstOrDefault(p => p.Id == id)?.Project;
 
