@@ -67,6 +67,20 @@ public static class EventParser
 
     private static RawEvent ParseOne(JsonElement e, string at)
     {
+        try
+        {
+            return ParseObject(e, at);
+        }
+        catch (InvalidOperationException)
+        {
+            // JsonDocument checks string text only when it is read: invalid UTF-8 or a lone surrogate escape (\ud800)
+            // throws from GetString or a property name. That is bad input (400), not a failure of the service (500).
+            throw new EventValidationException(at, $"{at} holds text that is not valid Unicode (invalid UTF-8 or a lone surrogate escape)");
+        }
+    }
+
+    private static RawEvent ParseObject(JsonElement e, string at)
+    {
         if (e.ValueKind != JsonValueKind.Object)
             throw new EventValidationException(at, $"{at} must be an object");
 
