@@ -324,6 +324,15 @@ public class EventParserTests
         Assert.Equal("event", Rejects(json).Field);
     }
 
+    [Theory]
+    [InlineData("""{"\ud800": "x", "time": "2026-01-31T12:00:00Z", "type": "t"}""")]
+    [InlineData("""{"ev\udc00ent": {"time": "2026-01-31T12:00:00Z", "type": "t"}}""")]
+    public void Parse_LoneSurrogateEscapeInATopLevelName_RejectedAsBody(string json)
+    {
+        // Found by the fuzz loop: the "events"/"event" lookup reads every top-level name and threw (500).
+        Assert.Equal("body", Rejects(json).Field);
+    }
+
     [Fact]
     public void Parse_InvalidUtf8InAString_RejectedNamingTheEvent()
     {
