@@ -79,6 +79,8 @@ public static class HostileCatalog
         ("bom-then-garbage", [0xEF, 0xBB, 0xBF, .. B("{oops}")]),
         ("utf16-body", Encoding.Unicode.GetBytes("{\"zone\":\"z\"}")),
         ("invalid-utf8-name", [.. B("{\""), 0xFF, 0xFE, .. B("\":\"x\"}")]),
+        ("lone-surrogate-name", B("{\"\\ud800\":\"x\"}")),
+        ("lone-surrogate-in-wrapper-name", B("{\"ev\\udc00ent\":{\"zone\":\"z\"}}")),
         ("nan", B("{\"zone\":NaN}")),
         ("unquoted-key", B("{zone:\"z\"}")),
     ];
@@ -325,6 +327,11 @@ public static class HostileCatalog
             ("inventory devices", "/v1/inventory", """{"devices":[{"id":"tor-1","kind":"switch"}]}"""),
             ("inventory replace with a bad item", "/v1/inventory?replace=true", """{"hosts":[{"name":"fresh-host"},{"name":"a\u0000b"}]}"""),
             ("inventory replace=TRUE", "/v1/inventory?replace=TRUE", """{"hosts":[]}"""),
+            // Found by the fuzz loop: a key that cannot be a path segment could be imported and never read or deleted again.
+            ("inventory host name with a slash", "/v1/inventory", """{"hosts":[{"name":"fz/h2"}]}"""),
+            ("inventory host name dot-dot", "/v1/inventory", """{"hosts":[{"name":".."}]}"""),
+            ("inventory server id with a slash", "/v1/inventory", """{"servers":[{"id":"vm/1"}]}"""),
+            ("inventory port id dot", "/v1/inventory", """{"ports":[{"id":"."}]}"""),
         ];
         foreach (var (name, path, body) in documents)
             add(name, HttpMethod.Post, path, B(body), Sender.Admin, Bad);
