@@ -283,6 +283,7 @@ public sealed class FuzzLoopTests(ITestOutputHelper output) : IAsyncLifetime
             Body(HttpMethod.Put, "/v1/servers/fz-vm-1", admin, """{"id":"fz-vm-1","name":"n","project_id":"proj-alpha","host":"fz-host-1","state":"normal","group_id":"g","metadata":{"k":"v"}}"""),
             Body(HttpMethod.Put, "/v1/ports/fz-port-1", admin, """{"id":"fz-port-1","server_id":"fz-vm-1","project_id":"proj-alpha","host":"fz-host-1","network_id":"net-1","status":"ACTIVE","data_plane_status":"DOWN"}"""),
             Body(HttpMethod.Post, "/v1/inventory", admin, """{"hosts":[{"name":"fz-h2","zone":"zone-b"}],"servers":[{"id":"fz-vm-2","project_id":"proj-beta","host":"fz-h2","state":"error"}],"ports":[{"id":"fz-p2","server_id":"fz-vm-2"}]}"""),
+            Body(HttpMethod.Post, "/v1/inventory", admin, Cloud.Inventory), // brings the fault targets back after a mutated ?replace=true
             Body(HttpMethod.Post, "/v1/tokens", admin, """{"role":"project","project_id":"proj-alpha","expires_at":"2030-01-01T00:00:00Z"}"""),
             Body(HttpMethod.Post, "/v1/subscriptions", _alpha, """{"callback_url":"http://127.0.0.1:9/fz","secret":"0123456789abcdef0123","filter":{"resource_types":["server","port"],"resource_ids":["vm-a1"],"fault_types":["compute.*"],"min_severity":"major","notification_types":["fault","fault_cleared"]}}"""),
             Body(HttpMethod.Post, "/v1/subscriptions", admin, """{"callback_url":"https://consumer.invalid/hook","project_id":"proj-beta","filter":{"resource_types":["host"]}}"""),
