@@ -15,6 +15,7 @@ namespace Doctor.Server.Tests.Hostile;
 /// problem+json; afterwards the service is healthy, every listed resource can be read, each project sees exactly its
 /// own, and a restart on the same data directory shows exactly the same state (what was answered was also stored).
 /// </summary>
+[Collection(LoadHeavy.Name)]
 public sealed class FuzzLoopTests(ITestOutputHelper output) : IAsyncLifetime
 {
     /// <summary>Requests per run (DOCTOR_FUZZ_REQUESTS overrides it).</summary>
