@@ -33,23 +33,37 @@ public static class EventParser
 
         using (document)
         {
-            var root = document.RootElement;
-            if (root.ValueKind == JsonValueKind.Array)
-                return ParseList(root, "events");
-            if (root.ValueKind != JsonValueKind.Object)
-                throw new EventValidationException("body", "the body must be an event, a list of events, {\"event\": …} or {\"events\": […]}");
-            if (root.TryGetProperty("events", out var list))
+            try
             {
-                if (list.ValueKind != JsonValueKind.Array)
-                    throw new EventValidationException("events", "events must be a list");
-                return ParseList(list, "events");
+                return ParseRoot(document.RootElement);
             }
-
-            if (root.TryGetProperty("event", out var single))
-                return [ParseOne(single, "event")];
-            return [ParseOne(root, "event")];
+            catch (InvalidOperationException)
+            {
+                // Outside an event (its own catch names it): looking up "events" or "event" reads every top-level name.
+                throw new EventValidationException("body", NotUnicode("the body"));
+            }
         }
     }
+
+    private static IReadOnlyList<RawEvent> ParseRoot(JsonElement root)
+    {
+        if (root.ValueKind == JsonValueKind.Array)
+            return ParseList(root, "events");
+        if (root.ValueKind != JsonValueKind.Object)
+            throw new EventValidationException("body", "the body must be an event, a list of events, {\"event\": …} or {\"events\": […]}");
+        if (root.TryGetProperty("events", out var list))
+        {
+            if (list.ValueKind != JsonValueKind.Array)
+                throw new EventValidationException("events", "events must be a list");
+            return ParseList(list, "events");
+        }
+
+        if (root.TryGetProperty("event", out var single))
+            return [ParseOne(single, "event")];
+        return [ParseOne(root, "event")];
+    }
+
+    private static string NotUnicode(string what) => $"{what} holds text that is not valid Unicode (invalid UTF-8 or a lone surrogate escape)";
 
     private static List<RawEvent> ParseList(JsonElement list, string name)
     {
@@ -66,6 +80,20 @@ public static class EventParser
     }
 
     private static RawEvent ParseOne(JsonElement e, string at)
+    {
+        try
+        {
+            return ParseObject(e, at);
+        }
+        catch (InvalidOperationException)
+        {
+            // JsonDocument checks string text only when it is read: invalid UTF-8 or a lone surrogate escape (\ud800)
+            // throws from GetString or a property name. That is bad input (400), not a failure of the service (500).
+            throw new EventValidationException(at, NotUnicode(at));
+        }
+    }
+
+    private static RawEvent ParseObject(JsonElement e, string at)
     {
         if (e.ValueKind != JsonValueKind.Object)
             throw new EventValidationException(at, $"{at} must be an object");

@@ -30,6 +30,10 @@ public static class RequestBody
                     reader.AdvanceTo(result.Buffer.End);
                     if (copy.Length == 0)
                         throw new RequestException(Problems.BadRequest("body", "a JSON body is required"));
+                    // The JSON readers check UTF-8 only in text they decode: a bad byte in a skipped (unknown) field
+                    // would be accepted, and one in an event's details fails late. A body is UTF-8 (SPEC §1) or refused.
+                    if (!System.Text.Unicode.Utf8.IsValid(copy))
+                        throw new RequestException(Problems.BadRequest("body", "the body is not valid UTF-8"));
                     return new ReadOnlySequence<byte>(copy);
                 }
 
@@ -50,8 +54,13 @@ public static class RequestBody
         try
         {
             var reader = new Utf8JsonReader(body, new JsonReaderOptions { MaxDepth = DoctorConstants.MaxJsonDepth });
-            return JsonSerializer.Deserialize<T>(ref reader, DoctorJson.Options)
+            var value = JsonSerializer.Deserialize<T>(ref reader, DoctorJson.Options)
                 ?? throw new RequestException(Problems.BadRequest("body", "the body must be a JSON object"));
+            // Deserialize(ref reader) stops after the first value: without this, "{…} garbage" or "{…}{…}" would be
+            // served as if the body were only its first value. Read throws on anything but trailing whitespace.
+            if (reader.Read())
+                throw new RequestException(Problems.BadRequest("body", "the body must hold exactly one JSON value"));
+            return value;
         }
         catch (JsonException ex)
         {

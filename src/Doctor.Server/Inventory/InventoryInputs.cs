@@ -34,7 +34,7 @@ public static class InventoryValidation
     {
         if (input is null)
             throw Bad(at, $"{at} must be an object");
-        var name = Identifier(input.Name ?? pathName, $"{at}.name", required: true)!;
+        var name = PathKey(Identifier(input.Name ?? pathName, $"{at}.name", required: true)!, $"{at}.name");
         if (pathName is not null && input.Name is not null && input.Name != pathName)
             throw Bad($"{at}.name", $"{at}.name must match the name in the path");
         var host = current ?? new Host { Name = name };
@@ -68,7 +68,7 @@ public static class InventoryValidation
     {
         if (input is null)
             throw Bad(at, $"{at} must be an object");
-        var id = Identifier(input.Id ?? pathId, $"{at}.id", required: true)!;
+        var id = PathKey(Identifier(input.Id ?? pathId, $"{at}.id", required: true)!, $"{at}.id");
         if (pathId is not null && input.Id is not null && input.Id != pathId)
             throw Bad($"{at}.id", $"{at}.id must match the id in the path");
         var state = current?.State ?? ServerState.Normal;
@@ -91,7 +91,7 @@ public static class InventoryValidation
     {
         if (input is null)
             throw Bad(at, $"{at} must be an object");
-        var id = Identifier(input.Id ?? pathId, $"{at}.id", required: true)!;
+        var id = PathKey(Identifier(input.Id ?? pathId, $"{at}.id", required: true)!, $"{at}.id");
         if (pathId is not null && input.Id is not null && input.Id != pathId)
             throw Bad($"{at}.id", $"{at}.id must match the id in the path");
         return new Port
@@ -125,6 +125,18 @@ public static class InventoryValidation
             return required ? throw Bad(field, $"{field} is required") : null;
         if (!Fields.IsIdentifier(value))
             throw Bad(field, $"{field} must be 1–{DoctorConstants.MaxIdentifierLength} characters without control characters");
+        return value;
+    }
+
+    /// <summary>
+    /// A name or id that is also a path segment (<c>/v1/hosts/{name}</c>): ASP.NET Core never decodes %2F in a route
+    /// value and drops "." and ".." segments, so a key holding "/" or made of dots could be imported but never read,
+    /// replaced or deleted again.
+    /// </summary>
+    private static string PathKey(string value, string field)
+    {
+        if (value.Contains('/', StringComparison.Ordinal) || value is "." or "..")
+            throw Bad(field, $"{field} is part of a URL path: it may not contain '/' nor be '.' or '..'");
         return value;
     }
 

@@ -313,4 +313,31 @@ public class EventParserTests
 
         Assert.Equal(EventOrigin.Monitor, e.Origin);
     }
+
+    [Theory]
+    [InlineData("""{"time": "2026-01-31T12:00:00Z", "type": "a\ud800"}""")]
+    [InlineData("""{"time": "2026-01-31T12:00:00Z", "type": "t", "details": {"cause": "\udc00"}}""")]
+    [InlineData("""{"time": "2026-01-31T12:00:00Z", "type": "t", "details": {"\ud800": "x"}}""")]
+    public void Parse_LoneSurrogateEscape_RejectedNotThrown(string json)
+    {
+        // Found by the hostile-input suite: GetString threw InvalidOperationException, and POST /v1/events answered 500.
+        Assert.Equal("event", Rejects(json).Field);
+    }
+
+    [Theory]
+    [InlineData("""{"\ud800": "x", "time": "2026-01-31T12:00:00Z", "type": "t"}""")]
+    [InlineData("""{"ev\udc00ent": {"time": "2026-01-31T12:00:00Z", "type": "t"}}""")]
+    public void Parse_LoneSurrogateEscapeInATopLevelName_RejectedAsBody(string json)
+    {
+        // Found by the fuzz loop: the "events"/"event" lookup reads every top-level name and threw (500).
+        Assert.Equal("body", Rejects(json).Field);
+    }
+
+    [Fact]
+    public void Parse_InvalidUtf8InAString_RejectedNamingTheEvent()
+    {
+        byte[] body = [.. Encoding.UTF8.GetBytes("[{\"time\": \"2026-01-31T12:00:00Z\", \"type\": \"t\"}, {\"time\": \"2026-01-31T12:00:00Z\", \"type\": \"a"), 0xC3, 0x28, .. Encoding.UTF8.GetBytes("\"}]")];
+
+        Assert.Equal("events[1]", Assert.Throws<EventValidationException>(() => EventParser.Parse(body)).Field);
+    }
 }
