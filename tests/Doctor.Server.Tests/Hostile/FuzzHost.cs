@@ -46,6 +46,9 @@ public sealed class FuzzHost : IAsyncDisposable
             {
                 options.DataDir = _dataDir.Path;
                 options.AdminToken = AdminToken;
+                // The loop sends far more requests per second through one token than any client should: it tests
+                // input handling, not throttling (Throttling/RateLimitTests covers the limiter).
+                options.RateLimits.Enabled = false;
             },
             builder =>
             {

@@ -23,7 +23,7 @@ public sealed class HostileService : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _doctor = await DoctorHost.StartAsync();
+        _doctor = await DoctorHost.StartAsync(configure: NoRateLimits);
         await Doctor.ImportAsync(Cloud.Inventory);
         MonitorToken = await Doctor.CreateTokenAsync("monitor");
         AlphaToken = await Doctor.CreateTokenAsync("project", Cloud.Alpha);
@@ -113,4 +113,8 @@ public sealed class HostileService : IAsyncLifetime
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("title").GetString()), $"{request.Name}: problem without a title");
         Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()), $"{request.Name}: problem without a detail");
     }
+
+    /// <summary>These checks drive thousands of requests a second through one token; they test input handling and
+    /// isolation, not throttling (Throttling/RateLimitTests covers the limiter).</summary>
+    private static void NoRateLimits(Doctor.Server.Hosting.DoctorServerOptions options) => options.RateLimits.Enabled = false;
 }

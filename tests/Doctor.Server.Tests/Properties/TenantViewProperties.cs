@@ -34,7 +34,7 @@ public sealed class TenantViewProperties(ITestOutputHelper output) : IAsyncLifet
 
     public async Task InitializeAsync()
     {
-        _doctor = await DoctorHost.StartAsync();
+        _doctor = await DoctorHost.StartAsync(configure: NoRateLimits);
         _receiver = await WebhookReceiver.StartAsync();
     }
 
@@ -313,4 +313,8 @@ public sealed class TenantViewProperties(ITestOutputHelper output) : IAsyncLifet
             id = p.Id, server_id = p.ServerId, project_id = p.Project, host = p.Host, network_id = "net-1", status = "ACTIVE", data_plane_status = p.DataPlane,
         }),
     });
+
+    /// <summary>These checks drive thousands of requests a second through one token; they test input handling and
+    /// isolation, not throttling (Throttling/RateLimitTests covers the limiter).</summary>
+    private static void NoRateLimits(Doctor.Server.Hosting.DoctorServerOptions options) => options.RateLimits.Enabled = false;
 }
