@@ -67,8 +67,10 @@ public static class EngineBench
 
     private sealed class CountingSink : IDeliverySink
     {
-        public int Count;
+        private int _count;
 
-        public void Enqueue(Subscription subscription, Delivery delivery) => Count++;
+        public int Count => Volatile.Read(ref _count);
+
+        public void Enqueue(Subscription subscription, Delivery delivery) => Interlocked.Increment(ref _count);
     }
 }

@@ -39,7 +39,7 @@ public static class FaultLatencyBench
         }
         finally
         {
-            await server.DisposeAsync();
+            await server.DisposeAsync(); // before the directory goes (the await using would come too late)
             Directory.Delete(dataDir, recursive: true);
         }
     }

@@ -8,6 +8,7 @@ namespace Doctor.Cli.Bench;
 public sealed class InProcessServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
+    private int _disposed;
 
     private InProcessServer(WebApplication app, string url)
     {
@@ -31,6 +32,8 @@ public sealed class InProcessServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
     }

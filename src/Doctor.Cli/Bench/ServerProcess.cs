@@ -10,6 +10,7 @@ namespace Doctor.Cli.Bench;
 public sealed class ServerProcess : IAsyncDisposable
 {
     private readonly Process _process;
+    private int _disposed;
 
     private ServerProcess(Process process, string url)
     {
@@ -79,6 +80,8 @@ public sealed class ServerProcess : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         if (!_process.HasExited)
         {
             using (var term = Process.Start("kill", ["-TERM", Pid.ToString(CultureInfo.InvariantCulture)]))

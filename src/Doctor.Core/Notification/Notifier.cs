@@ -12,19 +12,35 @@ namespace Doctor.Notification;
 /// </summary>
 public sealed class Notifier(IDeliverySink dispatcher, TimeProvider time) : INoticeSink
 {
+    /// <summary>From this many notifications for one event on, they are written on every core: a switch or a big
+    /// host touches a hundred owners, and one thread writing a hundred bodies is the slowest step of that event.</summary>
+    public const int ParallelFrom = 16;
+
     public void Publish(IReadOnlyList<Notice> notices, DoctorState state)
     {
         var subscriptions = state.Subscriptions;
+        var offers = new List<(Subscription Subscription, IReadOnlyList<NoticeResource> Candidates)>();
         foreach (var notice in notices)
         {
             var generatedAt = time.GetUtcNow();
+            offers.Clear();
             foreach (var id in subscriptions.ByProject.Get(SubscriptionBook.GlobalKey))
-                Offer(subscriptions.All.Get(id)!, notice, notice.Resources, generatedAt);
+                offers.Add((subscriptions.All.Get(id)!, notice.Resources));
 
             foreach (var (project, resources) in ByProject(notice))
             {
                 foreach (var id in subscriptions.ByProject.Get(project))
-                    Offer(subscriptions.All.Get(id)!, notice, resources, generatedAt);
+                    offers.Add((subscriptions.All.Get(id)!, resources));
+            }
+
+            // Each subscription gets at most one notification per notice and notices go out in order, so writing
+            // one notice's notifications in parallel keeps every subscription's own order.
+            if (offers.Count >= ParallelFrom)
+                Parallel.ForEach(offers, offer => Offer(offer.Subscription, notice, offer.Candidates, generatedAt));
+            else
+            {
+                foreach (var (subscription, candidates) in offers)
+                    Offer(subscription, notice, candidates, generatedAt);
             }
 
             notice.Timeline?.Mark(Checkpoint.NotificationBuilt);

@@ -48,6 +48,26 @@ public class NotifierTests
         Assert.Single(items, i => i.Subscription.SubscriptionId == subscriptionId).Delivery;
 
     [Fact]
+    public void Publish_ManySubscriptions_WrittenInParallelEachStillGetsExactlyItsOwn()
+    {
+        // Past Notifier.ParallelFrom the notifications of one event are written on several threads.
+        var subscriptions = Enumerable.Range(0, Notifier.ParallelFrom).Select(i => TestMap.Subscription($"sub-a-{i:00}", TestMap.ProjectA))
+            .Concat(Enumerable.Range(0, Notifier.ParallelFrom).Select(i => TestMap.Subscription($"sub-b-{i:00}", TestMap.ProjectB)))
+            .Append(TestMap.Subscription("sub-admin", null))
+            .ToArray();
+
+        var sent = Publish(RawEventKind.HostDown, subscriptions);
+
+        Assert.Equal(subscriptions.Length, sent.Count);
+        Assert.Equal(subscriptions.Select(s => s.SubscriptionId).Order(), sent.Select(s => s.Subscription.SubscriptionId).Order());
+        foreach (var (subscription, delivery) in sent.Where(s => s.Subscription.ProjectId == TestMap.ProjectA))
+            Assert.Equal(["vm-a1", "vm-a2", "vm-a3", "port-a1", "port-a2"], ResourceIds(delivery));
+        foreach (var (subscription, delivery) in sent.Where(s => s.Subscription.ProjectId == TestMap.ProjectB))
+            Assert.Equal(["vm-b1", "port-b1"], ResourceIds(delivery));
+        Assert.Equal(sent.Count, sent.Select(s => s.Delivery.NotificationId).Distinct().Count());
+    }
+
+    [Fact]
     public void Publish_HostDown_OneNotificationPerSubscriptionWithAllOfItsProjectsResources()
     {
         var sent = Publish(RawEventKind.HostDown,
