@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using Doctor.Cli.Bench;
 using Doctor.Cli.Simulation;
 using Doctor.Simulator.Cloud;
 
@@ -88,8 +89,7 @@ public static class DemoCommand
             Show(arrival, down.DetectedTicks);
 
         var admin = rig.Admin;
-        var root = (await admin.GetAsync($"/v1/faults?state=active&resource_type=host&resource_id={victim}", cancellationToken))!["faults"]![0]!;
-        PrintTimeline((await admin.GetAsync($"/v1/faults/{root["fault_id"]}/timeline", cancellationToken))!);
+        PrintTimeline(await TimelineReader.ForHostAsync(admin, victim, cancellationToken));
         var onHost = (await admin.GetAsync($"/v1/servers?host={victim}&limit=1000", cancellationToken))!["servers"]!.AsArray();
         Say($"  Doctor corrected the map: {victim} is {(await admin.GetAsync($"/v1/hosts/{victim}", cancellationToken))!["state"]}, " +
             $"{onHost.Count(s => s!["state"]!.GetValue<string>() == "error")} of {onHost.Count} VMs on it are in error with host_status DOWN.");
@@ -116,22 +116,15 @@ public static class DemoCommand
     }
 
     /// <summary>The original profiler's view: each stage, when it ended, and its share of the whole.</summary>
-    public static void PrintTimeline(JsonNode timeline)
+    private static void PrintTimeline(IReadOnlyDictionary<string, double> checkpoints)
     {
         Say("  Profiler timeline of the root fault (ms after the event was received):");
-        var points = timeline["checkpoints"]!.AsArray()
-            .Select(c => (Name: c!["name"]!.GetValue<string>(), Ms: c["ms"] is JsonValue v ? v.GetValue<double>() : double.NaN))
-            .Where(p => !double.IsNaN(p.Ms))
-            .ToList();
-        var delivered = timeline["deliveries"]!.AsArray().Select(d => d?["delivered_ms"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
-        if (delivered.Count > 0)
-            points.Add(("all delivered", delivered.Max()));
-        var total = points.Count > 0 ? points[^1].Ms : 0;
+        var total = checkpoints.Count > 0 ? checkpoints.Values.Max() : 0;
         var previous = 0.0;
-        foreach (var (name, ms) in points)
+        foreach (var (name, ms) in checkpoints.OrderBy(c => c.Value))
         {
             var share = total > 0 ? (ms - previous) / total : 0;
-            Say($"    {name,-20} {ms,8:0.000}  {new string('#', (int)Math.Round(share * 40)),-40} {share,4:P0}");
+            Say($"    {(name == "delivered" ? "all delivered" : name),-20} {ms,8:0.000}  {new string('#', (int)Math.Round(share * 40)),-40} {share,4:P0}");
             previous = ms;
         }
     }

@@ -280,7 +280,7 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
     }
 
     /// <summary>Whether another active fault with one of <paramref name="effects"/> still holds the resource.</summary>
-    private static bool Holds(StateEditor state, Fault except, params Effect[] effects)
+    private static bool Holds(StateEditor state, Fault except, params ReadOnlySpan<Effect> effects)
     {
         foreach (var other in state.Faults.ActiveOn(except.ResourceType, except.ResourceId))
         {
@@ -307,7 +307,7 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
     /// first (its restore is held by the newer one), the newer one later "restores" the older fault's effect and the
     /// resource stays down or in error with no fault left to explain it.
     /// </summary>
-    private static Fault? HeldBy(StateEditor state, ResourceType type, string id, params Effect[] effects)
+    private static Fault? HeldBy(StateEditor state, ResourceType type, string id, params ReadOnlySpan<Effect> effects)
     {
         foreach (var other in state.Faults.ActiveOn(type, id))
         {
