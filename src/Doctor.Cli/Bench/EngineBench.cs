@@ -32,7 +32,7 @@ public static class EngineBench
             SubscriptionId = $"sub-{p}", CallbackUrl = "http://127.0.0.1:1/", ProjectId = $"project-{p}", CreatedAt = DateTimeOffset.UnixEpoch, Secret = "0123456789abcdef",
         }));
         var state = DoctorState.Empty with { Map = map, Subscriptions = subscriptions };
-        var processor = new FaultProcessor(FailurePolicy.Default, new TimelineBook());
+        var processor = new FaultProcessor(new PolicySource(FailurePolicy.Default), new TimelineBook());
         var sink = new CountingSink();
         var notifier = new Notifier(sink, TimeProvider.System);
         var apply = new List<double>();

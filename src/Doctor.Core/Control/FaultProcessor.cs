@@ -18,7 +18,7 @@ public readonly record struct ProcessResult(EventOutcome Outcome, Notice? Notice
 /// affected resources through the map's indexes, applies the effect to all of them in one unit of work, and
 /// records the root and derived faults. Deterministic in the event and the map, so a replay is exact.
 /// </summary>
-public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
+public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines)
 {
     // FaultType is explicit: the admin's event type is the internal doctor.host.state, and a force-down must raise the
     // same fault as compute.host.down (filters like "compute.host.*" match it, a monitor's report correlates to it).
@@ -35,7 +35,8 @@ public sealed class FaultProcessor(FailurePolicy policy, TimelineBook timelines)
         if (e.Origin == EventOrigin.Admin && e.Type == InternalEventTypes.HostState)
             return AdminHostState(state, record);
 
-        var rule = policy.Find(e.Type);
+        var policy = policies.Current;
+        var rule = policy.Find(e.Type, e.Details);
         if (rule is null)
             return Ignored(record, EventOutcome.NoRuleReason);
         var detail = DetailNaming(rule.Target);

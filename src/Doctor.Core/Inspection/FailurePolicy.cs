@@ -1,37 +1,33 @@
 using System.Collections.Immutable;
-using Doctor.Faults;
-using Doctor.Inventory;
-using Doctor.Subscriptions;
 
 namespace Doctor.Inspection;
 
-/// <summary>Ordered rules; the first whose <see cref="PolicyRule.Match"/> fits an event type decides.</summary>
+/// <summary>Ordered rules; the first whose <see cref="PolicyRule.Matches"/> fits an event decides.</summary>
 public sealed class FailurePolicy
 {
-    public FailurePolicy(IEnumerable<PolicyRule> rules) => Rules = [.. rules];
+    public FailurePolicy(IEnumerable<PolicyRule> rules, GroupRule? group = null)
+    {
+        Rules = [.. rules];
+        Group = group;
+    }
 
     public ImmutableArray<PolicyRule> Rules { get; }
 
-    /// <summary>The rule for <paramref name="eventType"/>, or null when the policy does not know it.</summary>
-    public PolicyRule? Find(string eventType)
+    /// <summary>The server-group rule; null: no group faults.</summary>
+    public GroupRule? Group { get; }
+
+    /// <summary>The rule for an event, or null when the policy does not know it.</summary>
+    public PolicyRule? Find(string eventType, IReadOnlyDictionary<string, string> details)
     {
         foreach (var rule in Rules)
         {
-            if (Glob.IsMatch(rule.Match, eventType))
+            if (rule.Matches(eventType, details))
                 return rule;
         }
 
         return null;
     }
 
-    /// <summary>The built-in policy (documented in docs/operations.md).</summary>
-    public static FailurePolicy Default { get; } = new(
-    [
-        new PolicyRule { Match = "compute.host.down", Severity = Severity.Critical, Effect = Effect.HostDown, ProbableCause = "host failure" },
-        new PolicyRule { Match = "compute.host.up", Clears = ["compute.host.down"] },
-        new PolicyRule { Match = "compute.host.nic.down", Severity = Severity.Major, Effect = Effect.PortsDown, ProbableCause = "network interface failure" },
-        new PolicyRule { Match = "compute.host.nic.up", Clears = ["compute.host.nic.down"] },
-        new PolicyRule { Match = "compute.instance.down", Target = ResourceType.Server, Severity = Severity.Critical, Effect = Effect.ServerError, ProbableCause = "instance failure" },
-        new PolicyRule { Match = "compute.instance.up", Target = ResourceType.Server, Clears = ["compute.instance.down"] },
-    ]);
+    /// <summary>The built-in policy (<c>Inspection/default-policy.yaml</c>, documented in docs/operations.md).</summary>
+    public static FailurePolicy Default => BuiltInPolicy.Value;
 }

@@ -72,7 +72,7 @@ public static class DoctorApp
         services.AddSingleton(options.Delivery);
         services.AddSingleton(new CallbackPolicy(options.Delivery.DeniedNetworks, options.Delivery.AllowedNetworks));
         services.AddSingleton<IDoctorStore>(sp => new SqliteStore(options.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteStore>>(), secrets));
-        services.AddSingleton(FailurePolicy.Default);
+        services.AddSingleton(new PolicySource(FailurePolicy.Default));
         services.AddSingleton<TimelineBook>();
         services.AddSingleton<FaultProcessor>();
         services.AddSingleton(sp => WebhookClient(sp.GetRequiredService<CallbackPolicy>(), options.Delivery));

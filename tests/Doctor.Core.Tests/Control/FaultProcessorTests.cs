@@ -666,7 +666,7 @@ public class FaultProcessorTests
         var editor = new StateEditor(TestMap.State(), TestMap.Start);
         var e = TestMap.Event("compute.host.memory.error", "e-1", ("hostname", "compute-1"), ("severity", "minor"));
 
-        var result = new FaultProcessor(policy, new TimelineBook()).Process(editor, new EventRecord(1, e, TestMap.Start, 0, 0));
+        var result = new FaultProcessor(new PolicySource(policy), new TimelineBook()).Process(editor, new EventRecord(1, e, TestMap.Start, 0, 0));
 
         var fault = Assert.Single(editor.Build().Faults.All.After(null));
         Assert.Equal(Severity.Minor, fault.Severity);

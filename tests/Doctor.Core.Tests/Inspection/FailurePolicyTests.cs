@@ -6,13 +6,15 @@ namespace Doctor.Core.Tests.Inspection;
 
 public class FailurePolicyTests
 {
+    private static readonly Dictionary<string, string> Empty = [];
+
     [Theory]
     [InlineData("compute.host.down", Effect.HostDown, Severity.Critical)]
     [InlineData("compute.host.nic.down", Effect.PortsDown, Severity.Major)]
     [InlineData("compute.instance.down", Effect.ServerError, Severity.Critical)]
     public void Default_FaultTypes_HaveTheirEffectAndSeverity(string type, Effect effect, Severity severity)
     {
-        var rule = FailurePolicy.Default.Find(type);
+        var rule = FailurePolicy.Default.Find(type, Empty);
 
         Assert.NotNull(rule);
         Assert.Equal(effect, rule.Effect);
@@ -26,7 +28,7 @@ public class FailurePolicyTests
     [InlineData("compute.instance.up", "compute.instance.down")]
     public void Default_RecoveryTypes_ClearTheirFault(string type, string cleared)
     {
-        var rule = FailurePolicy.Default.Find(type);
+        var rule = FailurePolicy.Default.Find(type, Empty);
 
         Assert.NotNull(rule);
         Assert.True(rule.IsRecovery);
@@ -36,14 +38,14 @@ public class FailurePolicyTests
     [Fact]
     public void Default_InstanceRules_TargetServers()
     {
-        Assert.Equal(ResourceType.Server, FailurePolicy.Default.Find("compute.instance.down")!.Target);
-        Assert.Equal(ResourceType.Host, FailurePolicy.Default.Find("compute.host.down")!.Target);
+        Assert.Equal(ResourceType.Server, FailurePolicy.Default.Find("compute.instance.down", Empty)!.Target);
+        Assert.Equal(ResourceType.Host, FailurePolicy.Default.Find("compute.host.down", Empty)!.Target);
     }
 
     [Fact]
     public void Find_UnknownType_ReturnsNull()
     {
-        Assert.Null(FailurePolicy.Default.Find("compute.host.downward"));
+        Assert.Null(FailurePolicy.Default.Find("compute.host.downward", Empty));
     }
 
     [Fact]
@@ -55,8 +57,8 @@ public class FailurePolicyTests
             new PolicyRule { Match = "compute.host.*", Severity = Severity.Major },
         ]);
 
-        Assert.Equal(Severity.Minor, policy.Find("compute.host.disk.error")!.Severity);
-        Assert.Equal(Severity.Major, policy.Find("compute.host.cpu.error")!.Severity);
+        Assert.Equal(Severity.Minor, policy.Find("compute.host.disk.error", Empty)!.Severity);
+        Assert.Equal(Severity.Major, policy.Find("compute.host.cpu.error", Empty)!.Severity);
     }
 
     [Theory]

@@ -74,7 +74,7 @@ public class TenantIsolationProperties(ITestOutputHelper output)
             0);
         var sink = new CapturingDeliverySink();
         var notifier = new Notifier(sink, new ManualTimeProvider(Start));
-        var processor = new FaultProcessor(FailurePolicy.Default, new TimelineBook());
+        var processor = new FaultProcessor(new PolicySource(FailurePolicy.Default), new TimelineBook());
         var model = new ScenarioModel(scenario);
 
         for (var i = 0; i < scenario.Steps.Count; i++)

@@ -57,7 +57,7 @@ public sealed class EngineHarness : IAsyncDisposable
     {
         var store = new SqliteStore(dataDirectory, clock, NullLogger<SqliteStore>.Instance);
         var notices = new CapturingNoticeSink(notifier);
-        var engine = new DoctorEngine(store, new FaultProcessor(FailurePolicy.Default, new TimelineBook()), notices, clock, NullLogger<DoctorEngine>.Instance);
+        var engine = new DoctorEngine(store, new FaultProcessor(new PolicySource(FailurePolicy.Default), new TimelineBook()), notices, clock, NullLogger<DoctorEngine>.Instance);
         await Eventually.Within(engine.StartAsync(CancellationToken.None), "the engine to start");
         return new EngineHarness(store, engine, notices);
     }

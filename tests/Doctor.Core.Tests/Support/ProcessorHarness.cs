@@ -17,7 +17,7 @@ public sealed class ProcessorHarness(DoctorState state)
 
     public DoctorState State { get; set; } = state;
     public TimelineBook Timelines { get; } = new();
-    public FaultProcessor Processor => new(FailurePolicy.Default, Timelines);
+    public FaultProcessor Processor => new(new PolicySource(FailurePolicy.Default), Timelines);
     public IReadOnlyList<RowChange> LastChanges { get; private set; } = [];
 
     /// <summary>When the next event is recorded; also its faults' raised_at.</summary>
