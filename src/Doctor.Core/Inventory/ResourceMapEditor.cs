@@ -14,6 +14,9 @@ public sealed class ResourceMapEditor
     private readonly MultiIndexEditor _portsByHost;
     private readonly MultiIndexEditor _portsByServer;
     private readonly MultiIndexEditor _portsByProject;
+    private readonly TableEditor<Device> _devices;
+    private readonly MultiIndexEditor _feedersOf;
+    private readonly MultiIndexEditor _serversByGroup;
 
     internal ResourceMapEditor(ResourceMap map, List<RowChange> changes)
     {
@@ -26,6 +29,9 @@ public sealed class ResourceMapEditor
         _portsByHost = map.PortsByHost.Edit();
         _portsByServer = map.PortsByServer.Edit();
         _portsByProject = map.PortsByProject.Edit();
+        _devices = map.Devices.Edit();
+        _feedersOf = map.FeedersOf.Edit();
+        _serversByGroup = map.ServersByGroup.Edit();
     }
 
     public Host? Host(string name) => _hosts.Get(name);
@@ -37,6 +43,13 @@ public sealed class ResourceMapEditor
     public IReadOnlyList<string> HostNames() => _hosts.Keys();
     public IReadOnlyList<string> ServerIds() => _servers.Keys();
     public IReadOnlyList<string> PortIds() => _ports.Keys();
+    public Device? Device(string id) => _devices.Get(id);
+    public IReadOnlyList<string> DeviceIds() => _devices.Keys();
+
+    /// <summary>The devices that feed a host or device.</summary>
+    public IReadOnlyCollection<string> FeedersOf(string hostOrDevice) => _feedersOf.Get(hostOrDevice);
+
+    public IReadOnlyCollection<string> ServersInGroup(string groupId) => _serversByGroup.Get(groupId);
 
     public HostStatus HostStatusOf(string? hostName) => HostStatuses.Derive(hostName is null ? null : _hosts.Get(hostName));
 
@@ -60,17 +73,19 @@ public sealed class ResourceMapEditor
         var old = _servers.Get(server.Id);
         _servers.Put(server.Id, server);
         _changes.Add(new RowChange(RowKind.Server, server.Id, server));
-        if (old is not null && old.Host == server.Host && old.ProjectId == server.ProjectId)
+        if (old is not null && old.Host == server.Host && old.ProjectId == server.ProjectId && old.GroupId == server.GroupId)
             return; // a state change: the indexes already hold it (the hot path of a host failure)
 
         if (old is not null)
         {
             _serversByHost.Remove(old.Host, old.Id);
             _serversByProject.Remove(old.ProjectId, old.Id);
+            _serversByGroup.Remove(old.GroupId, old.Id);
         }
 
         _serversByHost.Add(server.Host, server.Id);
         _serversByProject.Add(server.ProjectId, server.Id);
+        _serversByGroup.Add(server.GroupId, server.Id);
 
         // The project follows like the host: a port left with the old owner would be notified to a tenant that no
         // longer owns the server, and hidden from the one that does.
@@ -102,6 +117,7 @@ public sealed class ResourceMapEditor
         _servers.Remove(id);
         _serversByHost.Remove(old.Host, id);
         _serversByProject.Remove(old.ProjectId, id);
+        _serversByGroup.Remove(old.GroupId, id);
         _changes.Add(new RowChange(RowKind.Server, id, null));
         return true;
     }
@@ -135,6 +151,36 @@ public sealed class ResourceMapEditor
         return true;
     }
 
+    /// <summary>Creates or replaces a device and keeps the reverse feed index in step.</summary>
+    public void PutDevice(Device device)
+    {
+        var old = _devices.Get(device.Id);
+        _devices.Put(device.Id, device);
+        _changes.Add(new RowChange(RowKind.Device, device.Id, device));
+        if (old is not null && old.Feeds.SequenceEqual(device.Feeds, StringComparer.Ordinal))
+            return; // a state change (the fault path)
+        if (old is not null)
+        {
+            foreach (var target in old.Feeds)
+                _feedersOf.Remove(target, old.Id);
+        }
+
+        foreach (var target in device.Feeds)
+            _feedersOf.Add(target, device.Id);
+    }
+
+    public bool RemoveDevice(string id)
+    {
+        var old = _devices.Get(id);
+        if (old is null)
+            return false;
+        _devices.Remove(id);
+        foreach (var target in old.Feeds)
+            _feedersOf.Remove(target, id);
+        _changes.Add(new RowChange(RowKind.Device, id, null));
+        return true;
+    }
+
     private void Unindex(Port port)
     {
         _portsByHost.Remove(port.Host, port.Id);
@@ -145,5 +191,6 @@ public sealed class ResourceMapEditor
     public ResourceMap Build() => new(
         _hosts.Build(), _servers.Build(), _ports.Build(),
         _serversByHost.Build(), _serversByProject.Build(),
-        _portsByHost.Build(), _portsByServer.Build(), _portsByProject.Build());
+        _portsByHost.Build(), _portsByServer.Build(), _portsByProject.Build(),
+        _devices.Build(), _feedersOf.Build(), _serversByGroup.Build());
 }

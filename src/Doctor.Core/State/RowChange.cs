@@ -9,6 +9,7 @@ public enum RowKind
     Fault,
     Subscription,
     Token,
+    Device,
 }
 
 /// <summary>One upsert (<see cref="Value"/> set) or delete (null) for the store, in the order the engine made it.</summary>

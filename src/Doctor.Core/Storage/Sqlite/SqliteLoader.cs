@@ -25,6 +25,7 @@ internal static class SqliteLoader
         var faults = records.OfType<Fault>();
         var subscriptions = records.OfType<Subscription>();
         var tokens = records.OfType<Token>();
+        var devices = records.OfType<Device>();
 
         long processed = 0;
         using (var command = state.CreateCommand())
@@ -45,7 +46,7 @@ internal static class SqliteLoader
         }
 
         // The map, the fault book and the subscriptions are independent: build them side by side.
-        var map = Task.Run(() => ResourceMap.From(hosts, servers, ports));
+        var map = Task.Run(() => ResourceMap.From(hosts, servers, ports, devices));
         var faultBook = Task.Run(() => FaultBook.From(faults));
         var subscriptionBook = SubscriptionBook.From(subscriptions);
         var loaded = new DoctorState(map.GetAwaiter().GetResult(), faultBook.GetAwaiter().GetResult(), subscriptionBook, TokenBook.From(tokens), processed);
@@ -123,6 +124,7 @@ internal static class SqliteLoader
         private readonly List<Fault> _faults = [];
         private readonly List<Subscription> _subscriptions = [];
         private readonly List<Token> _tokens = [];
+        private readonly List<Device> _devices = [];
 
         public void Add(RowKind kind, string body)
         {
@@ -134,6 +136,7 @@ internal static class SqliteLoader
                 case RowKind.Fault: _faults.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Fault)!); break;
                 case RowKind.Subscription: _subscriptions.Add(SealedSecrets.Open(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!, secrets)); break;
                 case RowKind.Token: _tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
+                case RowKind.Device: _devices.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Device)!); break;
             }
         }
 
@@ -145,6 +148,7 @@ internal static class SqliteLoader
             _faults.AddRange(other._faults);
             _subscriptions.AddRange(other._subscriptions);
             _tokens.AddRange(other._tokens);
+            _devices.AddRange(other._devices);
         }
 
         public IReadOnlyList<T> OfType<T>() => typeof(T) switch
@@ -154,6 +158,7 @@ internal static class SqliteLoader
             var t when t == typeof(Port) => (IReadOnlyList<T>)_ports,
             var t when t == typeof(Fault) => (IReadOnlyList<T>)_faults,
             var t when t == typeof(Subscription) => (IReadOnlyList<T>)_subscriptions,
+            var t when t == typeof(Device) => (IReadOnlyList<T>)_devices,
             _ => (IReadOnlyList<T>)_tokens,
         };
     }

@@ -141,6 +141,7 @@ internal sealed class StateStatements : Statements
             RowKind.Fault => JsonSerializer.Serialize((Fault)change.Value, StoreJson.Default.Fault),
             RowKind.Subscription => JsonSerializer.Serialize(SealedSecrets.Seal((Subscription)change.Value, _secrets), StoreJson.Default.Subscription),
             RowKind.Token => JsonSerializer.Serialize((Token)change.Value, StoreJson.Default.Token),
+            RowKind.Device => JsonSerializer.Serialize((Device)change.Value, StoreJson.Default.Device),
             _ => throw new InvalidOperationException($"unknown row kind {change.Kind}"),
         };
         _upsert.ExecuteNonQuery();

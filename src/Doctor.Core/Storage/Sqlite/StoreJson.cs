@@ -18,6 +18,7 @@ namespace Doctor.Storage.Sqlite;
 [JsonSerializable(typeof(Host))]
 [JsonSerializable(typeof(Server))]
 [JsonSerializable(typeof(Port))]
+[JsonSerializable(typeof(Device))]
 [JsonSerializable(typeof(Fault))]
 [JsonSerializable(typeof(Subscription))]
 [JsonSerializable(typeof(Token))]
