@@ -14,9 +14,9 @@ namespace Doctor.Control;
 public readonly record struct ProcessResult(EventOutcome Outcome, Notice? Notice);
 
 /// <summary>
-/// Inspection and control for one event, on the engine's single writer: picks the policy rule, finds the
-/// affected resources through the map's indexes, applies the effect to all of them in one unit of work, and
-/// records the root and derived faults. Deterministic in the event and the map, so a replay is exact.
+/// Inspection and control for one event, on the engine's single writer: picks the policy rule, finds the affected
+/// resources through the map's indexes and feed edges, applies the effect to all of them in one unit of work, and
+/// records the root and derived faults. Deterministic in the event, the map and the policy, so a replay is exact.
 /// </summary>
 public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines)
 {
@@ -27,365 +27,236 @@ public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines
         Match = "compute.host.down", FaultType = "compute.host.down", Severity = Severity.Critical, Effect = Effect.HostDown, ProbableCause = "host failure",
     };
 
-    private static readonly PolicyRule AdminHostUp = new() { Match = "compute.host.up", Clears = ["*"] };
-
     public ProcessResult Process(StateEditor state, EventRecord record)
     {
+        var c = new EventContext(state, record, timelines);
+        var policy = policies.Current;
         var e = record.Event;
         if (e.Origin == EventOrigin.Admin && e.Type == InternalEventTypes.HostState)
-            return AdminHostState(state, record);
+            return AdminHostState(c, policy);
 
-        var policy = policies.Current;
         var rule = policy.Find(e.Type, e.Details);
         if (rule is null)
-            return Ignored(record, EventOutcome.NoRuleReason);
+            return Ignored(c, EventOutcome.NoRuleReason);
         var detail = DetailNaming(rule.Target);
         var targetId = e.Detail(detail);
         if (targetId is null)
-            return Ignored(record, $"details.{detail} is required for {e.Type}");
+            return Ignored(c, $"details.{detail} is required for {e.Type}");
 
         return rule.IsRecovery
-            ? Recover(state, record, rule, targetId, byAdmin: false)
-            : Raise(state, record, rule, targetId, byAdmin: false);
+            ? Recover(c, policy, rule.Target, targetId, f => rule.Clears.Any(pattern => Glob.IsMatch(pattern, f.FaultType)), byAdmin: false)
+            : Raise(c, policy, rule, targetId, byAdmin: false);
     }
 
-    private ProcessResult Raise(StateEditor state, EventRecord record, PolicyRule rule, string targetId, bool byAdmin)
+    private static ProcessResult Raise(EventContext c, FailurePolicy policy, PolicyRule rule, string targetId, bool byAdmin)
     {
-        var e = record.Event;
-        var faultType = rule.FaultType ?? e.Type;
-        foreach (var active in state.Faults.ActiveOn(rule.Target, targetId))
+        var faultType = rule.FaultType ?? c.Event.Type;
+        foreach (var active in c.State.Faults.ActiveOn(rule.Target, targetId))
         {
             // A second report of what is already explained joins the existing fault instead of raising a storm. An
             // admin's force-down joins only the admin's own: joining a monitor's fault would let the monitor's
             // compute.host.up lift what the admin forced.
             if (active.IsRootCause && active.FaultType == faultType && (!byAdmin || active.ByAdmin))
-                return new ProcessResult(new EventOutcome(record.Seq, EventStatus.Processed, [active.FaultId], "correlated to an active fault"), null);
+                return Repeated(c, policy, rule, active);
+            if (!byAdmin && Explains(active.Effect, rule.Target))
+                return Correlated(c, active.IsRootCause ? active.FaultId : active.CorrelatedFaultIds[0]);
         }
 
-        return rule.Target switch
-        {
-            ResourceType.Host => RaiseOnHost(state, record, rule, faultType, targetId, byAdmin),
-            ResourceType.Server => RaiseOnServer(state, record, rule, faultType, targetId),
-            _ => Ignored(record, $"{rule.Target.Name()} faults are not supported by this policy"),
-        };
-    }
-
-    private ProcessResult RaiseOnHost(StateEditor state, EventRecord record, PolicyRule rule, string faultType, string hostName, bool byAdmin)
-    {
-        var map = state.Map;
-        var host = map.Host(hostName);
-        if (host is null)
-            return Ignored(record, $"unknown host {hostName}");
-
-        var timeline = StartTimeline(record, out var ids, out var rootId);
-        var servers = rule.Effect == Effect.HostDown ? map.ServersOn(hostName) : [];
-        var portIds = AffectedPorts(map, hostName, map.ServersOn(hostName), rule.Effect);
-        timeline?.Mark(Checkpoint.FoundAffected);
-
-        var at = record.RecordedAt;
-        var severity = SeverityOf(rule, record.Event);
-        var details = byAdmin ? AdminDetails(record.Event) : record.Event.Details;
-        var resources = ImmutableArray.CreateBuilder<NoticeResource>(1 + servers.Count + portIds.Count);
-        resources.Add(default!); // the host goes first; filled in once the derived ids are known
-        var derivedIds = ImmutableArray.CreateBuilder<string>(servers.Count + portIds.Count);
-
-        var priorHost = host;
-        var heldBy = HeldBy(state, ResourceType.Host, hostName, Effect.HostDown);
-        if (rule.Effect == Effect.HostDown)
-        {
-            host = host with { Up = false, ForcedDown = true, UpdatedAt = at };
-            map.PutHost(host);
-            timeline?.Mark(Checkpoint.MarkedHostDown);
-        }
-
-        var hostStatus = host.Status;
-        foreach (var serverId in servers)
-        {
-            var server = map.Server(serverId)!;
-            var prior = server.State;
-            if (prior != ServerState.Error)
-            {
-                server = server with { State = ServerState.Error, UpdatedAt = at };
-                map.PutServer(server);
-            }
-
-            var priorValue = HeldBy(state, ResourceType.Server, server.Id, Effect.HostDown, Effect.ServerError)?.PriorValue ?? prior.Name();
-            var fault = Derived(ids.Next(), rootId, faultType, severity, rule, record, ResourceType.Server, server.Id, server.ProjectId, hostName, priorValue, details, byAdmin);
-            state.Faults.Put(fault);
-            derivedIds.Add(fault.FaultId);
-            resources.Add(new NoticeResource(ResourceType.Server, server.Id, server.ProjectId, hostName, ResourceStates.Of(server), hostStatus, server.HostId, [fault]));
-        }
-
-        foreach (var portId in portIds)
-        {
-            var port = map.Port(portId)!;
-            var prior = HeldBy(state, ResourceType.Port, port.Id, Effect.HostDown, Effect.PortsDown) is { } holder
-                ? holder.PriorValue
-                : ResourceStates.DataPlane(port.DataPlaneUp);
-            if (port.DataPlaneUp != false)
-            {
-                port = port with { DataPlaneUp = false, UpdatedAt = at };
-                map.PutPort(port);
-            }
-
-            var fault = Derived(ids.Next(), rootId, faultType, severity, rule, record, ResourceType.Port, port.Id, port.ProjectId, port.Host, prior, details, byAdmin);
-            state.Faults.Put(fault);
-            derivedIds.Add(fault.FaultId);
-            resources.Add(new NoticeResource(ResourceType.Port, port.Id, port.ProjectId, port.Host, ResourceStates.Of(port), map.HostStatusOf(port.Host), port.HostId, [fault]));
-        }
-
-        timeline?.Mark(Checkpoint.SetVmError);
-
-        var root = new Fault
-        {
-            FaultId = rootId, FaultType = faultType, Severity = severity, ResourceType = ResourceType.Host, ResourceId = hostName,
-            Host = hostName, EventId = record.Event.Id, EventTime = record.Event.Time, RaisedAt = at, ProbableCause = rule.ProbableCause,
-            IsRootCause = true, CorrelatedFaultIds = derivedIds.ToImmutable(), Details = details, Effect = rule.Effect, ByAdmin = byAdmin,
-            PriorValue = heldBy is null ? ResourceStates.Of(priorHost) : heldBy.PriorValue,
-            PriorForcedDown = heldBy?.PriorForcedDown ?? priorHost.ForcedDown,
-        };
-        state.Faults.Put(root);
-        resources[0] = new NoticeResource(ResourceType.Host, hostName, null, hostName, ResourceStates.Of(host), hostStatus, HostIdentity.For(null, hostName), [root]);
-
-        var notice = new Notice(NotificationType.Fault, record.Event.Id, resources.MoveToImmutable(), timeline);
-        return new ProcessResult(new EventOutcome(record.Seq, EventStatus.Processed, [rootId], null), notice);
-    }
-
-    private ProcessResult RaiseOnServer(StateEditor state, EventRecord record, PolicyRule rule, string faultType, string serverId)
-    {
-        var map = state.Map;
-        var server = map.Server(serverId);
-        if (server is null)
-            return Ignored(record, $"unknown server {serverId}");
-
-        var timeline = StartTimeline(record, out _, out var rootId);
-        timeline?.Mark(Checkpoint.FoundAffected);
-        var prior = server.State;
-        var priorValue = HeldBy(state, ResourceType.Server, server.Id, Effect.HostDown, Effect.ServerError)?.PriorValue ?? prior.Name();
-        if (rule.Effect == Effect.ServerError && prior != ServerState.Error)
-        {
-            server = server with { State = ServerState.Error, UpdatedAt = record.RecordedAt };
-            map.PutServer(server);
-        }
-
-        timeline?.Mark(Checkpoint.SetVmError);
-        var root = new Fault
-        {
-            FaultId = rootId, FaultType = faultType, Severity = SeverityOf(rule, record.Event), ResourceType = ResourceType.Server,
-            ResourceId = server.Id, ProjectId = server.ProjectId, Host = server.Host, EventId = record.Event.Id, EventTime = record.Event.Time,
-            RaisedAt = record.RecordedAt, ProbableCause = rule.ProbableCause, IsRootCause = true, Details = record.Event.Details,
-            Effect = rule.Effect, PriorValue = priorValue,
-        };
-        state.Faults.Put(root);
-        var resource = new NoticeResource(ResourceType.Server, server.Id, server.ProjectId, server.Host, ResourceStates.Of(server), map.HostStatusOf(server.Host), server.HostId, [root]);
-        var notice = new Notice(NotificationType.Fault, record.Event.Id, [resource], timeline);
-        return new ProcessResult(new EventOutcome(record.Seq, EventStatus.Processed, [rootId], null), notice);
-    }
-
-    private static ProcessResult Recover(StateEditor state, EventRecord record, PolicyRule rule, string targetId, bool byAdmin)
-    {
-        var roots = new List<Fault>();
-        foreach (var active in state.Faults.ActiveOn(rule.Target, targetId))
-        {
-            if (!active.IsRootCause || (active.ByAdmin && !byAdmin))
-                continue; // an admin's force-down is lifted by an admin only
-            if (byAdmin ? active.Effect == Effect.HostDown : rule.Clears.Any(pattern => Glob.IsMatch(pattern, active.FaultType)))
-                roots.Add(active);
-        }
-
-        if (roots.Count == 0)
-            return Ignored(record, "no active fault to clear");
-
-        var at = record.RecordedAt;
-        var cleared = new List<Fault>();
-        foreach (var root in roots)
-        {
-            cleared.Add(ClearOne(state, root, record));
-            foreach (var derivedId in root.CorrelatedFaultIds)
-            {
-                if (state.Faults.Get(derivedId) is { IsActive: true } derived)
-                    cleared.Add(ClearOne(state, derived, record));
-            }
-        }
-
-        // Restore only after every fault of this recovery is cleared, so "another active fault holds it" is exact.
-        var resources = ImmutableArray.CreateBuilder<NoticeResource>(cleared.Count);
-        foreach (var fault in cleared)
-            resources.Add(Restore(state, fault, at));
-
-        var notice = new Notice(NotificationType.FaultCleared, record.Event.Id, resources.MoveToImmutable(), null);
-        return new ProcessResult(new EventOutcome(record.Seq, EventStatus.Processed, [.. roots.Select(r => r.FaultId)], null), notice);
-    }
-
-    private static Fault ClearOne(StateEditor state, Fault fault, EventRecord record)
-    {
-        var cleared = fault with { ClearedAt = record.RecordedAt, ClearedByEventId = record.Event.Id };
-        state.Faults.Put(cleared);
-        return cleared;
-    }
-
-    /// <summary>Puts back what <paramref name="fault"/> changed, unless another active fault still holds it or
-    /// somebody changed it since (an admin's later word wins).</summary>
-    private static NoticeResource Restore(StateEditor state, Fault fault, DateTimeOffset at)
-    {
-        var map = state.Map;
-        switch (fault.ResourceType)
+        var kind = new FaultKind(faultType, SeverityOf(rule, c.Event), rule.ProbableCause, rule.Effect);
+        var details = byAdmin ? AdminDetails(c.Event) : c.Event.Details;
+        switch (rule.Target)
         {
             case ResourceType.Host:
             {
-                var host = map.Host(fault.ResourceId);
-                if (host is null)
-                    return Gone(fault);
-                if (fault.Effect == Effect.HostDown && !Holds(state, fault, Effect.HostDown) && host.ForcedDown && !host.Up)
-                {
-                    host = host with { Up = fault.PriorValue != "down", ForcedDown = fault.PriorForcedDown, UpdatedAt = at };
-                    map.PutHost(host);
-                }
-
-                return new NoticeResource(ResourceType.Host, host.Name, null, host.Name, ResourceStates.Of(host), host.Status, HostIdentity.For(null, host.Name), [fault]);
+                if (c.Map.Host(targetId) is null)
+                    return Ignored(c, $"unknown host {targetId}");
+                if (rule.Effect is not (Effect.HostDown or Effect.PortsDown or Effect.NotifyOnly))
+                    return Ignored(c, $"the effect {rule.Effect.Name()} does not apply to a host");
+                var o = new Outbreak(c, kind, details, byAdmin);
+                HostImpact.Apply(o, targetId, rule.Effect, asRoot: true);
+                var escalation = Escalate(c, rule, kind, targetId);
+                return Raised(c, policy, escalation is null ? [o] : [o, escalation]);
             }
 
             case ResourceType.Server:
             {
-                var server = map.Server(fault.ResourceId);
-                if (server is null)
-                    return Gone(fault);
-                if (fault.Effect is Effect.HostDown or Effect.ServerError && server.State == ServerState.Error
-                    && !Holds(state, fault, Effect.HostDown, Effect.ServerError)
-                    && ServerStates.TryParse(fault.PriorValue, out var prior) && prior != ServerState.Error)
-                {
-                    server = server with { State = prior, UpdatedAt = at };
-                    map.PutServer(server);
-                }
-
-                return new NoticeResource(ResourceType.Server, server.Id, server.ProjectId, server.Host, ResourceStates.Of(server), map.HostStatusOf(server.Host), server.HostId, [fault]);
+                if (c.Map.Server(targetId) is null)
+                    return Ignored(c, $"unknown server {targetId}");
+                if (rule.Effect is not (Effect.ServerError or Effect.NotifyOnly))
+                    return Ignored(c, $"the effect {rule.Effect.Name()} does not apply to a server");
+                var o = new Outbreak(c, kind, details, byAdmin);
+                RaiseOnServer(o, targetId);
+                return Raised(c, policy, [o]);
             }
 
-            case ResourceType.Port:
+            case ResourceType.Device:
             {
-                var port = map.Port(fault.ResourceId);
-                if (port is null)
-                    return Gone(fault);
-                if (port.DataPlaneUp == false && !Holds(state, fault, Effect.HostDown, Effect.PortsDown) && fault.PriorValue != "DOWN")
-                {
-                    port = port with { DataPlaneUp = ResourceStates.ParseDataPlane(fault.PriorValue), UpdatedAt = at };
-                    map.PutPort(port);
-                }
-
-                return new NoticeResource(ResourceType.Port, port.Id, port.ProjectId, port.Host, ResourceStates.Of(port), map.HostStatusOf(port.Host), port.HostId, [fault]);
+                if (c.Map.Device(targetId) is not { } device)
+                    return Ignored(c, $"unknown device {targetId}");
+                if (rule.Effect is not (Effect.DeviceDown or Effect.NotifyOnly))
+                    return Ignored(c, $"the effect {rule.Effect.Name()} does not apply to a device");
+                var o = new Outbreak(c, kind, details, byAdmin, rootDevice: device.Id);
+                if (rule.Effect == Effect.DeviceDown)
+                    Topology.Fail(o, device);
+                else
+                    o.AddFirst(Topology.DeviceResource(device, o.Root(ResourceType.Device, device.Id, null, null, null)));
+                return Raised(c, policy, [o]);
             }
 
             default:
-                return Gone(fault);
+                return Ignored(c, $"{rule.Target.Name()} faults are not raised by events");
         }
     }
 
-    /// <summary>Whether another active fault with one of <paramref name="effects"/> still holds the resource.</summary>
-    private static bool Holds(StateEditor state, Fault except, params ReadOnlySpan<Effect> effects)
+    /// <summary>Whether an active fault with <paramref name="effect"/> on the target already explains any new fault on it:
+    /// a host that is down (itself, or cut off by a device) explains a NIC, a warning, or its monitor's own report.</summary>
+    private static bool Explains(Effect effect, ResourceType target) => target switch
     {
-        foreach (var other in state.Faults.ActiveOn(except.ResourceType, except.ResourceId))
+        ResourceType.Host => effect == Effect.HostDown,
+        ResourceType.Server => effect is Effect.HostDown or Effect.ServerError,
+        ResourceType.Device => effect == Effect.DeviceDown,
+        _ => false,
+    };
+
+    private static void RaiseOnServer(Outbreak o, string serverId)
+    {
+        var c = o.Context;
+        var map = c.Map;
+        var server = map.Server(serverId)!;
+        c.Timeline?.Mark(Checkpoint.FoundAffected);
+        var priorValue = Held.By(c.State, ResourceType.Server, server.Id, Effect.HostDown, Effect.ServerError)?.PriorValue ?? server.State.Name();
+        if (o.Kind.Effect == Effect.ServerError && server.State != ServerState.Error)
         {
-            if (other.FaultId != except.FaultId && effects.Contains(other.Effect))
-                return true;
+            server = server with { State = ServerState.Error, UpdatedAt = c.At };
+            map.PutServer(server);
         }
 
-        // A server or port on a host that is still down stays down with it.
-        if (except.ResourceType is ResourceType.Server or ResourceType.Port && except.Host is { } host)
-        {
-            foreach (var other in state.Faults.ActiveOn(ResourceType.Host, host))
-            {
-                if (other.Effect == Effect.HostDown || (except.ResourceType == ResourceType.Port && other.Effect == Effect.PortsDown))
-                    return true;
-            }
-        }
+        c.Timeline?.Mark(Checkpoint.SetVmError);
+        var root = o.Root(ResourceType.Server, server.Id, server.ProjectId, server.Host, priorValue);
+        o.AddFirst(new NoticeResource(ResourceType.Server, server.Id, server.ProjectId, server.Host, ResourceStates.Of(server), map.HostStatusOf(server.Host), server.HostId, [root]));
+    }
 
-        return false;
+    /// <summary>A repeat of an active root fault: counted for the aggregation, then correlated to it.</summary>
+    private static ProcessResult Repeated(EventContext c, FailurePolicy policy, PolicyRule rule, Fault active)
+    {
+        if (rule.Aggregate is not { } aggregate || active.ResourceType != ResourceType.Host || active.Severity >= Severity.Critical)
+            return Correlated(c, active.FaultId);
+        var repeats = active.RepeatedAt.Add(c.At);
+        if (repeats.Length > aggregate.Count)
+            repeats = repeats.RemoveRange(0, repeats.Length - aggregate.Count);
+        c.State.Faults.Put(active with { RepeatedAt = repeats });
+        var kind = new FaultKind(active.FaultType, active.Severity, active.ProbableCause, active.Effect);
+        var escalation = Escalate(c, rule, kind, active.ResourceId);
+        return escalation is null
+            ? Correlated(c, active.FaultId)
+            : Raised(c, policy, [escalation], also: active.FaultId);
     }
 
     /// <summary>
-    /// The active fault that already changed what a new fault with one of <paramref name="effects"/> would change.
-    /// A fault raised on top of it must remember the value from before both: otherwise, when the older fault clears
-    /// first (its restore is held by the newer one), the newer one later "restores" the older fault's effect and the
-    /// resource stays down or in error with no fault left to explain it.
+    /// Requirement 3.3.2: non-critical faults piling up on one host within the window make it unavailable. Counts every
+    /// report (first and repeats) of the host's active non-critical root faults by their recording time, so a replay
+    /// escalates exactly where the first run did; returns the escalated outbreak, or null.
     /// </summary>
-    private static Fault? HeldBy(StateEditor state, ResourceType type, string id, params ReadOnlySpan<Effect> effects)
+    private static Outbreak? Escalate(EventContext c, PolicyRule rule, FaultKind kind, string hostName)
     {
-        foreach (var other in state.Faults.ActiveOn(type, id))
+        if (rule.Aggregate is not { } aggregate || kind.Severity >= Severity.Critical)
+            return null;
+        var since = c.At - aggregate.Window;
+        var count = 0;
+        var contributors = new List<string>();
+        foreach (var fault in c.State.Faults.ActiveOn(ResourceType.Host, hostName))
         {
-            if (effects.Contains(other.Effect))
-                return other;
+            if (fault.IsRootCause && fault.FaultType == aggregate.FaultType)
+                return null; // already escalated: this report adds to it, nothing new to do
+            if (!fault.IsRootCause || fault.Severity >= Severity.Critical)
+                continue;
+            var recent = (fault.RaisedAt > since ? 1 : 0) + fault.RepeatedAt.Count(t => t > since);
+            if (recent == 0)
+                continue;
+            count += recent;
+            contributors.Add(fault.FaultId);
         }
 
-        return null;
+        if (count < aggregate.Count)
+            return null;
+        var escalated = new FaultKind(aggregate.FaultType, aggregate.Severity, aggregate.ProbableCause, aggregate.EscalateTo);
+        var o = new Outbreak(c, escalated, c.Event.Details, byAdmin: false);
+        HostImpact.Apply(o, hostName, aggregate.EscalateTo is Effect.HostDown or Effect.PortsDown ? aggregate.EscalateTo : Effect.NotifyOnly, asRoot: true, alsoCorrelated: contributors);
+        return o;
     }
 
-    private static NoticeResource Gone(Fault fault) =>
-        new(fault.ResourceType, fault.ResourceId, fault.ProjectId, fault.Host, "deleted", HostStatus.Unknown, HostIdentity.For(fault.ProjectId, fault.Host), [fault]);
-
-    private ProcessResult AdminHostState(StateEditor state, EventRecord record)
+    private static ProcessResult Raised(EventContext c, FailurePolicy policy, IReadOnlyList<Outbreak> outbreaks, string? also = null)
     {
-        var e = record.Event;
+        var resources = Merge(outbreaks);
+        var groupRaised = new List<NoticeResource>();
+        GroupWatch.Evaluate(c, policy.Group, resources, groupRaised, []);
+        resources.AddRange(groupRaised);
+        var ids = ImmutableArray.CreateBuilder<string>();
+        if (also is not null)
+            ids.Add(also);
+        foreach (var o in outbreaks)
+            ids.Add(o.RootId);
+        var notice = new Notice(NotificationType.Fault, c.Event.Id, [.. resources], c.Timeline);
+        return new ProcessResult(new EventOutcome(c.Record.Seq, EventStatus.Processed, ids.ToImmutable(), null), notice);
+    }
+
+    /// <summary>One entry per resource: an escalation names the host and its servers again, with one more fault each.</summary>
+    private static List<NoticeResource> Merge(IReadOnlyList<Outbreak> outbreaks)
+    {
+        if (outbreaks.Count == 1)
+            return [.. outbreaks[0].Resources];
+        var merged = new List<NoticeResource>();
+        var at = new Dictionary<(ResourceType, string), int>();
+        foreach (var o in outbreaks)
+        {
+            foreach (var resource in o.Resources)
+            {
+                if (at.TryGetValue((resource.Type, resource.Id), out var i))
+                    merged[i] = resource with { Faults = merged[i].Faults.AddRange(resource.Faults) };
+                else
+                {
+                    at[(resource.Type, resource.Id)] = merged.Count;
+                    merged.Add(resource);
+                }
+            }
+        }
+
+        return merged;
+    }
+
+    private static ProcessResult Recover(EventContext c, FailurePolicy policy, ResourceType target, string targetId, Func<Fault, bool> clears, bool byAdmin)
+    {
+        if (Recovery.Clear(c, target, targetId, clears, byAdmin) is not var (rootIds, resources))
+            return Ignored(c, "no active fault to clear");
+        var groupCleared = new List<NoticeResource>();
+        GroupWatch.Evaluate(c, policy.Group, resources, [], groupCleared);
+        resources.AddRange(groupCleared);
+        return new ProcessResult(new EventOutcome(c.Record.Seq, EventStatus.Processed, rootIds, null), Recovery.Notice(c, resources));
+    }
+
+    private static ProcessResult AdminHostState(EventContext c, FailurePolicy policy)
+    {
+        var e = c.Event;
         var hostName = e.Detail("hostname");
-        var host = hostName is null ? null : state.Map.Host(hostName);
+        var host = hostName is null ? null : c.Map.Host(hostName);
         if (host is null)
-            return Ignored(record, $"unknown host {hostName}");
+            return Ignored(c, $"unknown host {hostName}");
 
         if (e.Detail("status") is { } status && host.Enabled != (status == "enabled"))
-            state.Map.PutHost(host with { Enabled = status == "enabled", UpdatedAt = record.RecordedAt });
+            c.Map.PutHost(host with { Enabled = status == "enabled", UpdatedAt = c.At });
 
         switch (e.Detail("forced_down"))
         {
             case "true":
-                return Raise(state, record, AdminHostDown, hostName!, byAdmin: true);
+                return Raise(c, policy, AdminHostDown, hostName!, byAdmin: true);
             case "false":
-                var result = Recover(state, record, AdminHostUp, hostName!, byAdmin: true);
-                if (result.Notice is null && state.Map.Host(hostName!) is { ForcedDown: true } forced)
-                    state.Map.PutHost(forced with { ForcedDown = false, Up = true, UpdatedAt = record.RecordedAt });
-                return result.Notice is null ? Processed(record) : result;
+                var result = Recover(c, policy, ResourceType.Host, hostName!, f => f.Effect == Effect.HostDown, byAdmin: true);
+                if (result.Notice is null && c.Map.Host(hostName!) is { ForcedDown: true } forced)
+                    c.Map.PutHost(forced with { ForcedDown = false, Up = true, UpdatedAt = c.At });
+                return result.Notice is null ? Processed(c) : result;
             default:
-                return Processed(record);
+                return Processed(c);
         }
-    }
-
-    private Timeline? StartTimeline(EventRecord record, out FaultIds ids, out string rootId)
-    {
-        ids = new FaultIds(record.Seq);
-        rootId = ids.Next();
-        if (record.ReceivedTicks == 0)
-            return null; // replayed after a restart: the original clock is gone
-        var timeline = new Timeline(rootId, record.ReceivedTicks, record.RecordedTicks);
-        timelines.Add(timeline);
-        return timeline;
-    }
-
-    private static Fault Derived(
-        string id, string rootId, string faultType, Severity severity, PolicyRule rule, EventRecord record,
-        ResourceType type, string resourceId, string? projectId, string? host, string? prior,
-        ImmutableSortedDictionary<string, string> details, bool byAdmin) => new()
-    {
-        FaultId = id, FaultType = faultType, Severity = severity, ResourceType = type, ResourceId = resourceId, ProjectId = projectId,
-        Host = host, EventId = record.Event.Id, EventTime = record.Event.Time, RaisedAt = record.RecordedAt,
-        ProbableCause = rule.ProbableCause, IsRootCause = false, CorrelatedFaultIds = [rootId], Details = details,
-        Effect = rule.Effect, ByAdmin = byAdmin, PriorValue = prior,
-    };
-
-    private static IReadOnlyCollection<string> AffectedPorts(ResourceMapEditor map, string hostName, IReadOnlyCollection<string> servers, Effect effect)
-    {
-        if (effect is not (Effect.HostDown or Effect.PortsDown))
-            return [];
-        var onHost = map.PortsOn(hostName);
-        // Ports follow their server; a port whose binding host was never given is found through its server.
-        HashSet<string>? extra = null;
-        foreach (var serverId in servers)
-        {
-            foreach (var portId in map.PortsOf(serverId))
-            {
-                if (!onHost.Contains(portId))
-                    (extra ??= new HashSet<string>(StringComparer.Ordinal)).Add(portId);
-            }
-        }
-
-        return extra is null ? onHost : [.. onHost, .. extra.Order(StringComparer.Ordinal)];
     }
 
     private static Severity SeverityOf(PolicyRule rule, RawEvent e) =>
@@ -407,9 +278,12 @@ public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines
         _ => "hostname",
     };
 
-    private static ProcessResult Ignored(EventRecord record, string reason) =>
-        new(new EventOutcome(record.Seq, EventStatus.Ignored, [], reason), null);
+    private static ProcessResult Correlated(EventContext c, string faultId) =>
+        new(new EventOutcome(c.Record.Seq, EventStatus.Processed, [faultId], "correlated to an active fault"), null);
 
-    private static ProcessResult Processed(EventRecord record) =>
-        new(new EventOutcome(record.Seq, EventStatus.Processed, [], null), null);
+    private static ProcessResult Ignored(EventContext c, string reason) =>
+        new(new EventOutcome(c.Record.Seq, EventStatus.Ignored, [], reason), null);
+
+    private static ProcessResult Processed(EventContext c) =>
+        new(new EventOutcome(c.Record.Seq, EventStatus.Processed, [], null), null);
 }

@@ -9,6 +9,8 @@ public static class ResourceStates
 
     public static string Of(Server server) => server.State.Name();
 
+    public static string Of(Device device) => device.Up ? "up" : "down";
+
     /// <summary>A port shows its data plane status (ACTIVE/DOWN), or UNKNOWN when nobody reported one.</summary>
     public static string Of(Port port) => DataPlane(port.DataPlaneUp) ?? "UNKNOWN";
 

@@ -51,6 +51,17 @@ public sealed record Fault
     /// <summary>For host faults: whether the host was already forced down before.</summary>
     public bool PriorForcedDown { get; init; }
 
+    /// <summary>Why tenants are not told (<c>maintenance</c> or <c>silence:&lt;id&gt;</c>); null when they are.
+    /// A suppressed fault is still recorded, applied and shown to admins.</summary>
+    public string? SuppressedBy { get; init; }
+
+    /// <summary>When later reports of the same fault arrived while it was active (the aggregation counts them);
+    /// the newest few only.</summary>
+    public ImmutableArray<DateTimeOffset> RepeatedAt { get; init; } = [];
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsSuppressed => SuppressedBy is not null;
+
     [System.Text.Json.Serialization.JsonIgnore]
     public bool IsActive => ClearedAt is null;
 

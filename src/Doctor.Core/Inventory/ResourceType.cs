@@ -7,6 +7,9 @@ public enum ResourceType
     Server,
     Port,
     Device,
+
+    /// <summary>A server group (<c>group_id</c>): faults about the group's redundancy, owned by its project.</summary>
+    ServerGroup,
 }
 
 /// <summary>Wire names of <see cref="ResourceType"/>.</summary>
@@ -18,6 +21,7 @@ public static class ResourceTypes
         ResourceType.Server => "server",
         ResourceType.Port => "port",
         ResourceType.Device => "device",
+        ResourceType.ServerGroup => "server_group",
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
@@ -29,6 +33,7 @@ public static class ResourceTypes
             case "server": type = ResourceType.Server; return true;
             case "port": type = ResourceType.Port; return true;
             case "device": type = ResourceType.Device; return true;
+            case "server_group": type = ResourceType.ServerGroup; return true;
             default: type = default; return false;
         }
     }

@@ -104,6 +104,13 @@ public static class NotificationWriter
         }
 
         w.WriteEndArray();
+        if (!tenant && fault.SuppressedBy is { } suppressedBy)
+        {
+            // Admins see what tenants were spared and why (SPEC §4: "marked suppressed").
+            w.WriteBoolean("suppressed", true);
+            w.WriteString("suppressed_by", suppressedBy);
+        }
+
         w.WriteStartObject("details");
         if (!tenant)
         {

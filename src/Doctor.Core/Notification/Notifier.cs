@@ -1,3 +1,4 @@
+using Doctor.Faults;
 using Doctor.Inventory;
 using Doctor.Profiling;
 using Doctor.State;
@@ -52,12 +53,14 @@ public sealed class Notifier(IDeliverySink dispatcher, TimeProvider time) : INot
         var filter = subscription.Filter;
         if (!filter.Admits(notice.Type))
             return;
+        // A suppressed fault (host in maintenance, admin silence) is for admins only.
+        Func<Fault, bool> admits = subscription.IsGlobal ? filter.Admits : fault => !fault.IsSuppressed && filter.Admits(fault);
         List<NoticeResource>? selected = null;
         foreach (var resource in candidates)
         {
             if (!subscription.IsGlobal && (resource.Type.IsPhysical() || resource.ProjectId != subscription.ProjectId))
                 continue;
-            if (!filter.Admits(resource.Type, resource.Id) || !resource.Faults.Any(filter.Admits))
+            if (!filter.Admits(resource.Type, resource.Id) || !resource.Faults.Any(admits))
                 continue;
             (selected ??= []).Add(resource);
         }
@@ -66,7 +69,7 @@ public sealed class Notifier(IDeliverySink dispatcher, TimeProvider time) : INot
             return;
         var type = notice.Type.Name();
         var notificationId = NotificationIds.For(notice.EventId, subscription.SubscriptionId, type);
-        var body = NotificationWriter.Write(notificationId, notice.Type, subscription, generatedAt, selected, filter.Admits);
+        var body = NotificationWriter.Write(notificationId, notice.Type, subscription, generatedAt, selected, admits);
         var signature = subscription.Secret is null ? null : Signatures.Sign(subscription.Secret, body);
         dispatcher.Enqueue(subscription, new Delivery(notificationId, notice.Type, body, signature, generatedAt, notice.Timeline));
     }

@@ -253,7 +253,7 @@ public sealed class DoctorEngineTests : IDisposable
         {
             Down("compute-1", "e-1"),
             TestMap.HostEvent("compute.host.nic.down", "compute-2", "e-2"),
-            TestMap.Event("compute.instance.down", "e-3", ("server_id", "vm-a1")),
+            TestMap.Event("compute.instance.down", "e-3", ("server_id", "vm-a4")),
             Up("compute-1", "e-4"),
         };
         using var liveDir = new TempDirectory();

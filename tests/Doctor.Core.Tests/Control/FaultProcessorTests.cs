@@ -437,8 +437,8 @@ public class FaultProcessorTests
     [Fact]
     public void Process_InstanceAndHostFaultsOverlapping_ServerComesBackWhenBothRecover()
     {
-        HostDown(id: "e-1");
-        _doctor.Apply(TestMap.Event("compute.instance.down", "e-2", ("server_id", "vm-a1")));
+        _doctor.Apply(TestMap.Event("compute.instance.down", "e-1", ("server_id", "vm-a1")));
+        HostDown(id: "e-2");
         HostUp(id: "e-3");
         Assert.Equal(ServerState.Error, Map.Servers.Get("vm-a1")!.State); // the instance fault still holds it
 
@@ -448,6 +448,18 @@ public class FaultProcessorTests
     }
 
     // ---- admin state changes (POST /v1/hosts/{name}/state) ----
+
+    [Fact]
+    public void Process_InstanceDownOnAHostAlreadyDown_CorrelatedToTheHostFaultWithoutANotice()
+    {
+        var down = HostDown(id: "e-1");
+
+        var result = _doctor.Apply(TestMap.Event("compute.instance.down", "e-2", ("server_id", "vm-a1")));
+
+        Assert.Null(result.Notice);
+        Assert.Equal([down.Outcome.FaultIds[0]], result.Outcome.FaultIds.ToArray());
+        Assert.DoesNotContain(ActiveFaults, f => f.FaultType == "compute.instance.down");
+    }
 
     [Fact]
     public void Process_AdminForcedDown_HasTheEffectsOfAHostDown()
@@ -668,10 +680,14 @@ public class FaultProcessorTests
 
         var result = new FaultProcessor(new PolicySource(policy), new TimelineBook()).Process(editor, new EventRecord(1, e, TestMap.Start, 0, 0));
 
-        var fault = Assert.Single(editor.Build().Faults.All.After(null));
-        Assert.Equal(Severity.Minor, fault.Severity);
-        Assert.Equal("compute.host.memory.error", fault.FaultType);
+        // A warning changes nothing but reaches the owner of every server on the host.
+        var faults = editor.Build().Faults.All.After(null).ToList();
+        Assert.All(faults, f => Assert.Equal(Severity.Minor, f.Severity));
+        Assert.All(faults, f => Assert.Equal("compute.host.memory.error", f.FaultType));
         Assert.True(editor.Build().Map.Hosts.Get("compute-1")!.Up);
-        Assert.Equal(["host:compute-1"], result.Notice!.Resources.Select(r => $"{r.Type.Name()}:{r.Id}"));
+        Assert.Equal(ServerState.Normal, editor.Build().Map.Servers.Get("vm-a1")!.State);
+        Assert.Equal(
+            ["host:compute-1", "server:vm-a1", "server:vm-a2", "server:vm-a3", "server:vm-b1"],
+            result.Notice!.Resources.Select(r => $"{r.Type.Name()}:{r.Id}"));
     }
 }

@@ -15,7 +15,8 @@ public sealed record ExpectedNotice(string Type, IReadOnlyList<ExpectedResource>
 /// An independent model of the default failure policy (SPEC §4) over a scenario whose map does not move: which
 /// resources each step affects, written from the contract rather than from the processor's code. A repeated report of
 /// an active fault adds nothing; a monitor's host down joins an admin's force-down, not the other way round; a
-/// monitor's recovery never lifts an admin's force-down; the admin's lift clears every host-down fault of the host.
+/// monitor's recovery never lifts an admin's force-down; the admin's lift clears every host-down fault of the host; a
+/// NIC or instance report about a host that is down is already explained by it (correlated, nobody told again).
 /// </summary>
 public sealed class ScenarioModel(CloudScenario scenario)
 {
@@ -25,6 +26,8 @@ public sealed class ScenarioModel(CloudScenario scenario)
     private readonly HashSet<string> _instanceDown = new(StringComparer.Ordinal);
 
     private bool IsHost(string name) => scenario.Hosts.Any(h => h.Name == name);
+
+    private bool IsDown(string? host) => host is not null && (_monitorDown.Contains(host) || _adminDown.Contains(host));
 
     /// <summary>Applies <paramref name="step"/> to the model; null when it should notify nobody.</summary>
     public ExpectedNotice? Apply(StepSpec step)
@@ -56,13 +59,13 @@ public sealed class ScenarioModel(CloudScenario scenario)
             }
 
             case StepKind.NicDown:
-                if (!IsHost(t) || !_nicDown.Add(t))
+                if (!IsHost(t) || IsDown(t) || !_nicDown.Add(t))
                     return null;
                 return new ExpectedNotice("fault", NicAffected(t));
             case StepKind.NicUp:
                 return IsHost(t) && _nicDown.Remove(t) ? new ExpectedNotice("fault_cleared", NicAffected(t)) : null;
             case StepKind.InstanceDown:
-                if (scenario.Servers.FirstOrDefault(s => s.Id == t) is not { } server || !_instanceDown.Add(t))
+                if (scenario.Servers.FirstOrDefault(s => s.Id == t) is not { } server || IsDown(server.Host) || !_instanceDown.Add(t))
                     return null;
                 return new ExpectedNotice("fault", [new ExpectedResource("server", t, server.Project, "compute.instance.down", "critical")]);
             case StepKind.InstanceUp:
