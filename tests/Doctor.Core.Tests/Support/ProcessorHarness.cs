@@ -17,7 +17,8 @@ public sealed class ProcessorHarness(DoctorState state)
 
     public DoctorState State { get; set; } = state;
     public TimelineBook Timelines { get; } = new();
-    public FaultProcessor Processor => new(new PolicySource(FailurePolicy.Default), Timelines);
+    public FailurePolicy Policy { get; set; } = FailurePolicy.Default;
+    public FaultProcessor Processor => new(new PolicySource(Policy), Timelines);
     public IReadOnlyList<RowChange> LastChanges { get; private set; } = [];
 
     /// <summary>When the next event is recorded; also its faults' raised_at.</summary>
