@@ -7,6 +7,7 @@ using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
 using Doctor.Secrets;
+using Doctor.Silences;
 using Doctor.State;
 using Doctor.Subscriptions;
 using Microsoft.Data.Sqlite;
@@ -25,6 +26,7 @@ internal static class SqliteLoader
         var faults = records.OfType<Fault>();
         var subscriptions = records.OfType<Subscription>();
         var tokens = records.OfType<Token>();
+        var silences = records.OfType<Silence>();
 
         long processed = 0;
         using (var command = state.CreateCommand())
@@ -48,7 +50,10 @@ internal static class SqliteLoader
         var map = Task.Run(() => ResourceMap.From(hosts, servers, ports));
         var faultBook = Task.Run(() => FaultBook.From(faults));
         var subscriptionBook = SubscriptionBook.From(subscriptions);
-        var loaded = new DoctorState(map.GetAwaiter().GetResult(), faultBook.GetAwaiter().GetResult(), subscriptionBook, TokenBook.From(tokens), processed);
+        var loaded = new DoctorState(map.GetAwaiter().GetResult(), faultBook.GetAwaiter().GetResult(), subscriptionBook, TokenBook.From(tokens), processed)
+        {
+            Silences = SilenceBook.From(silences),
+        };
         return new LoadedState(loaded, unprocessed, isNew);
     }
 
@@ -123,6 +128,7 @@ internal static class SqliteLoader
         private readonly List<Fault> _faults = [];
         private readonly List<Subscription> _subscriptions = [];
         private readonly List<Token> _tokens = [];
+        private readonly List<Silence> _silences = [];
 
         public void Add(RowKind kind, string body)
         {
@@ -134,6 +140,7 @@ internal static class SqliteLoader
                 case RowKind.Fault: _faults.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Fault)!); break;
                 case RowKind.Subscription: _subscriptions.Add(SealedSecrets.Open(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!, secrets)); break;
                 case RowKind.Token: _tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
+                case RowKind.Silence: _silences.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Silence)!); break;
             }
         }
 
@@ -145,6 +152,7 @@ internal static class SqliteLoader
             _faults.AddRange(other._faults);
             _subscriptions.AddRange(other._subscriptions);
             _tokens.AddRange(other._tokens);
+            _silences.AddRange(other._silences);
         }
 
         public IReadOnlyList<T> OfType<T>() => typeof(T) switch
@@ -154,6 +162,7 @@ internal static class SqliteLoader
             var t when t == typeof(Port) => (IReadOnlyList<T>)_ports,
             var t when t == typeof(Fault) => (IReadOnlyList<T>)_faults,
             var t when t == typeof(Subscription) => (IReadOnlyList<T>)_subscriptions,
+            var t when t == typeof(Silence) => (IReadOnlyList<T>)_silences,
             _ => (IReadOnlyList<T>)_tokens,
         };
     }
