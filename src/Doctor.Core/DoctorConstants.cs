@@ -72,6 +72,15 @@ public static class DoctorConstants
     /// <summary>Sustained requests per second per token on the other APIs (the fault benchmark makes a few hundred).</summary>
     public const int RateLimitApiPerSecond = 1_000;
 
+    /// <summary>
+    /// Most silences kept (pending, active and expired until deleted); one more is refused with 409. The engine checks
+    /// them once per fault, so the bound keeps that check cheap.
+    /// </summary>
+    public const int MaxSilences = 10_000;
+
+    /// <summary>Longest silence comment, in UTF-16 characters.</summary>
+    public const int MaxSilenceCommentLength = 1024;
+
     /// <summary>Environment variable holding the first admin token.</summary>
     public const string AdminTokenVariable = "DOCTOR_ADMIN_TOKEN";
 }

@@ -2,6 +2,7 @@ using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
 using Doctor.Profiling;
+using Doctor.Silences;
 using Doctor.State;
 
 namespace Doctor.Control;
@@ -42,14 +43,20 @@ internal sealed class EventContext(StateEditor state, EventRecord record, Timeli
     }
 
     /// <summary>
-    /// Why tenants must not hear of a fault on <paramref name="host"/>: the host is in maintenance (down on purpose),
-    /// or null when they must.
+    /// Why tenants must not hear of a fault: its host is in maintenance (down on purpose), or an admin silence active
+    /// at the event's recording time matches it (so a replay suppresses exactly what the first run did); null when
+    /// they must.
     /// </summary>
     public string? SuppressionFor(string? host, string? deviceId, ResourceType type, string resourceId, string faultType)
     {
         if (host is not null && Map.Host(host)?.Maintenance is { State: MaintenanceState.InMaintenance })
             return Suppressions.Maintenance;
-        return null;
+        var silences = State.Base.Silences;
+        if (silences.All.Count == 0)
+            return null; // the usual case: no lookup on the fault path
+        return silences.Find(At, new SilenceSubject(host, deviceId, resourceId, faultType)) is { } silence
+            ? Suppressions.Silence(silence.SilenceId)
+            : null;
     }
 }
 

@@ -1,6 +1,7 @@
 using Doctor.Access;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Silences;
 using Doctor.Subscriptions;
 
 namespace Doctor.State;
@@ -17,4 +18,8 @@ public sealed record DoctorState(
     long ProcessedSeq)
 {
     public static readonly DoctorState Empty = new(ResourceMap.Empty, FaultBook.Empty, SubscriptionBook.Empty, TokenBook.Empty, 0);
+
+    /// <summary>Admin silences. An init property rather than a positional one, so the many places that build a
+    /// state without silences need no change.</summary>
+    public SilenceBook Silences { get; init; } = SilenceBook.Empty;
 }

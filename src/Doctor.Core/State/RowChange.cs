@@ -10,6 +10,9 @@ public enum RowKind
     Subscription,
     Token,
     Device,
+
+    // Values are persisted as integers: new kinds go at the end.
+    Silence,
 }
 
 /// <summary>One upsert (<see cref="Value"/> set) or delete (null) for the store, in the order the engine made it.</summary>

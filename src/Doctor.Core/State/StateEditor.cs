@@ -1,6 +1,7 @@
 using Doctor.Access;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Silences;
 using Doctor.Subscriptions;
 
 namespace Doctor.State;
@@ -16,6 +17,7 @@ public sealed class StateEditor
     private FaultBookEditor? _faults;
     private SubscriptionBookEditor? _subscriptions;
     private TokenBookEditor? _tokens;
+    private SilenceBookEditor? _silences;
 
     public StateEditor(DoctorState state, DateTimeOffset now)
     {
@@ -38,13 +40,17 @@ public sealed class StateEditor
     public FaultBookEditor Faults => _faults ??= new FaultBookEditor(_base.Faults, Changes);
     public SubscriptionBookEditor Subscriptions => _subscriptions ??= new SubscriptionBookEditor(_base.Subscriptions, Changes);
     public TokenBookEditor Tokens => _tokens ??= new TokenBookEditor(_base.Tokens, Changes);
+    public SilenceBookEditor Silences => _silences ??= new SilenceBookEditor(_base.Silences, Changes);
 
     public DoctorState Build() => new(
         _map?.Build() ?? _base.Map,
         _faults?.Build() ?? _base.Faults,
         _subscriptions?.Build() ?? _base.Subscriptions,
         _tokens?.Build() ?? _base.Tokens,
-        Math.Max(_base.ProcessedSeq, ProcessedSeq));
+        Math.Max(_base.ProcessedSeq, ProcessedSeq))
+    {
+        Silences = _silences?.Build() ?? _base.Silences,
+    };
 }
 
 /// <summary>Mutable view of a <see cref="FaultBook"/>.</summary>
@@ -189,4 +195,43 @@ public sealed class TokenBookEditor
     }
 
     public TokenBook Build() => new(_all.Build(), _byHash.Build());
+}
+
+/// <summary>Mutable view of a <see cref="SilenceBook"/>.</summary>
+public sealed class SilenceBookEditor
+{
+    private readonly List<RowChange> _changes;
+    private readonly SilenceBook _base;
+    private readonly TableEditor<Silence> _all;
+    private bool _edited;
+
+    internal SilenceBookEditor(SilenceBook book, List<RowChange> changes)
+    {
+        _changes = changes;
+        _base = book;
+        _all = book.All.Edit();
+    }
+
+    public int Count => _all.Count;
+
+    public Silence? Get(string silenceId) => _all.Get(silenceId);
+
+    public void Put(Silence silence)
+    {
+        _all.Put(silence.SilenceId, silence);
+        _edited = true;
+        _changes.Add(new RowChange(RowKind.Silence, silence.SilenceId, silence));
+    }
+
+    public bool Remove(string silenceId)
+    {
+        if (!_all.Remove(silenceId))
+            return false;
+        _edited = true;
+        _changes.Add(new RowChange(RowKind.Silence, silenceId, null));
+        return true;
+    }
+
+    /// <summary>The same book when nothing changed, so readers of <see cref="SilenceBook.Find"/> keep its array.</summary>
+    public SilenceBook Build() => _edited ? new SilenceBook(_all.Build()) : _base;
 }

@@ -13,6 +13,7 @@ using Doctor.Server.Events;
 using Doctor.Server.Faults;
 using Doctor.Server.Http;
 using Doctor.Server.Inventory;
+using Doctor.Server.Silences;
 using Doctor.Server.Subscriptions;
 using Doctor.Server.Throttling;
 using Doctor.Server.Tls;
@@ -115,6 +116,7 @@ public static class DoctorApp
         app.MapEvents();
         app.MapFaults();
         app.MapSubscriptions();
+        app.MapSilences();
         return app;
     }
 
@@ -208,6 +210,8 @@ public static class DoctorApp
             errors.Add("Doctor:Delivery retry delays must be positive, MaxRetryDelay >= FirstRetryDelay");
         if (options.ClearedFaultsKept < 0)
             errors.Add("Doctor:ClearedFaultsKept must not be negative");
+        if (options.MaxSilences < 0)
+            errors.Add("Doctor:MaxSilences must not be negative");
         if (d.MaxAge <= TimeSpan.Zero)
             errors.Add("Doctor:Delivery:MaxAge must be positive");
         try

@@ -19,6 +19,9 @@ public sealed class DoctorServerOptions
     /// <summary>Cleared faults kept in memory and in the store before the oldest are dropped. Default 50,000.</summary>
     public int ClearedFaultsKept { get; set; } = DoctorConstants.ClearedFaultsKept;
 
+    /// <summary>Most silences kept (pending, active and expired until deleted); one more is refused with 409. Default 10,000.</summary>
+    public int MaxSilences { get; set; } = DoctorConstants.MaxSilences;
+
     /// <summary>Webhook delivery (section <c>Doctor:Delivery</c>).</summary>
     public DeliveryOptions Delivery { get; set; } = new();
 

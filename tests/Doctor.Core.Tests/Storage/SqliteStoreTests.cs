@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Doctor.Core.Tests.Support;
 using Doctor.Events;
 using Doctor.Inventory;
+using Doctor.Silences;
 using Doctor.State;
 using Doctor.Storage;
 using Doctor.Storage.Sqlite;
@@ -335,6 +336,40 @@ public sealed class SqliteStoreTests : IDisposable
         await using var _ = reopened;
 
         Assert.Equal(["compute-2"], loaded.State.Map.Hosts.After(null).Select(h => h.Name));
+    }
+
+    [Fact]
+    public async Task Persist_Silences_SurviveAReopenAndADeleteStaysDeleted()
+    {
+        var (store, _) = await OpenAsync();
+        var kept = new Silence
+        {
+            SilenceId = "0190a000-0000-7000-8000-000000000001",
+            Matchers = new SilenceMatchers { Hostname = "compute-*", DeviceId = "tor-1", ResourceId = "vm-a?", FaultType = "network.switch.*" },
+            StartsAt = TestMap.Start.AddTicks(1234567), EndsAt = TestMap.Start.AddHours(2), Comment = "rack 12 re-cabling\nticket OPS-1",
+            CreatedBy = "tok-1", CreatedAt = TestMap.Start,
+        };
+        var sparse = new Silence
+        {
+            SilenceId = "0190a000-0000-7000-8000-000000000002", Matchers = new SilenceMatchers { FaultType = "compute.host.down" },
+            StartsAt = TestMap.Start, EndsAt = TestMap.Start.AddMinutes(5), CreatedAt = TestMap.Start,
+        };
+        var gone = sparse with { SilenceId = "0190a000-0000-7000-8000-000000000003" };
+        var put = new ChangeBatch(
+            [new RowChange(RowKind.Silence, kept.SilenceId, kept), new RowChange(RowKind.Silence, sparse.SilenceId, sparse), new RowChange(RowKind.Silence, gone.SilenceId, gone)],
+            [], 0);
+        var delete = new ChangeBatch([new RowChange(RowKind.Silence, gone.SilenceId, null)], [], 0, durable: true);
+        store.Persist(put);
+        store.Persist(delete);
+        await Eventually.Within(delete.Committed, "the silences commit");
+        await store.DisposeAsync();
+
+        var (reopened, loaded) = await OpenAsync();
+        await using var _ = reopened;
+
+        Assert.Equal([kept, sparse], loaded.State.Silences.All.After(null));
+        Assert.Null(loaded.State.Silences.All.Get(gone.SilenceId));
+        Assert.Equal(kept.SilenceId, loaded.State.Silences.Find(TestMap.Start.AddHours(1), new SilenceSubject("compute-7", "tor-1", "vm-a1", "network.switch.down"))?.SilenceId);
     }
 
     [Fact]

@@ -74,8 +74,24 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
 
         output.WriteLine($"{pairs} endpoint/caller pairs checked");
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
-        // 32 endpoints × 4 callers when this was written; fewer means the route table was not walked.
-        Assert.True(pairs >= 128, $"only {pairs} endpoint/role pairs were checked");
+        // 36 endpoints × 4 callers when this was written (the 4 of /v1/silences included); fewer means the route
+        // table was not walked.
+        Assert.True(pairs >= 144, $"only {pairs} endpoint/role pairs were checked");
+    }
+
+    [Fact]
+    public void RouteTable_AdminResources_AllowOnlyAdmins()
+    {
+        // Tokens and silences (SPEC §1, §4) are admin resources: a role added to one of them by mistake would let a
+        // tenant mute its neighbours' faults or mint credentials, and the table test above would call it allowed.
+        string[] prefixes = ["/v1/tokens", "/v1/silences"];
+        var routes = Endpoints().Where(e => prefixes.Any(p => e.Endpoint.RoutePattern.RawText!.StartsWith(p, StringComparison.Ordinal))).ToList();
+
+        Assert.Equal(
+            ["DELETE /v1/silences/{silenceId}", "DELETE /v1/tokens/{tokenId}", "GET /v1/silences", "GET /v1/silences/{silenceId}", "GET /v1/tokens",
+             "GET /v1/tokens/{tokenId}", "POST /v1/silences", "POST /v1/tokens"],
+            routes.Select(r => r.Display.TrimEnd('/')).Order(StringComparer.Ordinal)); // a group root reads "/v1/tokens/"
+        Assert.All(routes, r => Assert.Equal([Role.Admin], r.Endpoint.Metadata.GetMetadata<AccessRule>()!.Roles));
     }
 
     private static Role Parse(string caller) => caller switch

@@ -31,6 +31,9 @@ public static class HostileCatalog
     private const string Json = "application/json";
     private const string ValidTime = "\"2026-01-01T00:00:00Z\"";
 
+    /// <summary>A valid silence end: far enough ahead of the real clock the suite runs on.</summary>
+    private const string FutureTime = "\"2099-01-01T00:00:00Z\"";
+
     /// <summary>An endpoint that reads a JSON body, and a body template in which <c>$V</c> is one string-typed field.</summary>
     private sealed record BodyEndpoint(string Name, HttpMethod Method, string Path, Sender Sender, string Template)
     {
@@ -51,6 +54,8 @@ public static class HostileCatalog
         new("events-legacy", HttpMethod.Put, "/events", Sender.Monitor, "{\"event\":{\"time\":" + ValidTime + ",\"type\":$V}}"),
         new("subscriptions", HttpMethod.Post, "/v1/subscriptions", Sender.Project, """{"callback_url":"http://127.0.0.1:9/x","filter":{"fault_types":[$V]}}"""),
         new("subscriptions-admin", HttpMethod.Post, "/v1/subscriptions", Sender.Admin, """{"callback_url":$V}"""),
+        new("silences", HttpMethod.Post, "/v1/silences", Sender.Admin, "{\"matchers\":{\"hostname\":$V},\"ends_at\":" + FutureTime + "}"),
+        new("silences-fault-type", HttpMethod.Post, "/v1/silences", Sender.Admin, "{\"matchers\":{\"hostname\":\"compute-zulu-1\",\"fault_type\":$V},\"ends_at\":" + FutureTime + "}"),
     ];
 
     /// <summary>Whole bodies that are not an acceptable document anywhere.</summary>
@@ -115,7 +120,7 @@ public static class HostileCatalog
         ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "none"];
 
     private static readonly string[] ListPaths =
-        ["/v1/tokens", "/v1/hosts", "/v1/servers", "/v1/ports", "/v1/events", "/v1/faults", "/v1/subscriptions"];
+        ["/v1/tokens", "/v1/hosts", "/v1/servers", "/v1/ports", "/v1/events", "/v1/faults", "/v1/subscriptions", "/v1/silences"];
 
     private static readonly string[] BadLimits =
         ["-1", "0", "1001", "99999999999999999999", "abc", "1.5", "1e3", "%00", "%2B5", "%205", "0x10", "5,6", "５"];
@@ -171,6 +176,8 @@ public static class HostileCatalog
             var json = System.Text.Json.JsonSerializer.Serialize(time);
             Add($"event time {time.ReplaceLineEndings("\\n")}", HttpMethod.Post, "/v1/events", B("{\"time\":" + json + ",\"type\":\"compute.host.down\",\"details\":{\"hostname\":\"compute-zulu-3\"}}"), Sender.Monitor, Bad);
             Add($"token expires_at {time.ReplaceLineEndings("\\n")}", HttpMethod.Post, "/v1/tokens", B("{\"role\":\"monitor\",\"expires_at\":" + json + "}"), Sender.Admin, Bad);
+            Add($"silence starts_at {time.ReplaceLineEndings("\\n")}", HttpMethod.Post, "/v1/silences", B("{\"matchers\":{\"hostname\":\"compute-zulu-1\"},\"starts_at\":" + json + ",\"ends_at\":" + FutureTime + "}"), Sender.Admin, Bad);
+            Add($"silence ends_at {time.ReplaceLineEndings("\\n")}", HttpMethod.Post, "/v1/silences", B("{\"matchers\":{\"hostname\":\"compute-zulu-1\"},\"ends_at\":" + json + "}"), Sender.Admin, Bad);
         }
 
         Add("event time number", HttpMethod.Post, "/v1/events", B("{\"time\":1767225600,\"type\":\"x.y\"}"), Sender.Monitor, Bad);
@@ -183,6 +190,7 @@ public static class HostileCatalog
         AddEvents(Add);
         AddInventory(Add);
         AddSubscriptions(Add);
+        AddSilences(Add);
         AddPathsAndCredentials(Add);
         return all;
     }
@@ -365,6 +373,51 @@ public static class HostileCatalog
             B("""{"callback_url":"http://127.0.0.1:9/x","filter":{"resource_ids":["compute-zulu-1"]}}"""), Sender.Project, 404);
         add("subscription for another project", HttpMethod.Post, "/v1/subscriptions",
             B("""{"callback_url":"http://127.0.0.1:9/x","project_id":"proj-beta"}"""), Sender.Project, 403);
+    }
+
+    private static void AddSilences(Adder add)
+    {
+        const string ends = "\"ends_at\":" + FutureTime;
+        (string Name, string Body)[] silences =
+        [
+            ("silence matchers missing", "{" + ends + "}"),
+            ("silence matchers null", "{\"matchers\":null," + ends + "}"),
+            ("silence matchers empty", "{\"matchers\":{}," + ends + "}"),
+            ("silence matchers list", "{\"matchers\":[\"compute-zulu-1\"]," + ends + "}"),
+            ("silence matchers string", "{\"matchers\":\"compute-zulu-1\"," + ends + "}"),
+            ("silence matcher unknown key", "{\"matchers\":{\"host\":\"compute-zulu-1\"}," + ends + "}"),
+            ("silence matcher upper-case key", "{\"matchers\":{\"HOSTNAME\":\"compute-zulu-1\"}," + ends + "}"),
+            ("silence matcher empty key", "{\"matchers\":{\"\":\"compute-zulu-1\"}," + ends + "}"),
+            ("silence matcher null value", "{\"matchers\":{\"device_id\":null}," + ends + "}"),
+            ("silence matcher object value", "{\"matchers\":{\"resource_id\":{\"a\":\"b\"}}," + ends + "}"),
+            ("silence matcher duplicate key last bad", "{\"matchers\":{\"hostname\":\"compute-zulu-1\",\"hostname\":\"\"}," + ends + "}"),
+            ("silence ends_at missing", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"}}"),
+            ("silence ends_at null", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"},\"ends_at\":null}"),
+            ("silence ends_at number", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"},\"ends_at\":4070908800}"),
+            ("silence ends_at in the past", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"},\"ends_at\":\"2001-01-01T00:00:00Z\"}"),
+            ("silence ends_at before starts_at", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"},\"starts_at\":\"2099-06-01T00:00:00Z\"," + ends + "}"),
+            ("silence ends_at equals starts_at", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"},\"starts_at\":" + FutureTime + "," + ends + "}"),
+            ("silence starts_at list", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"},\"starts_at\":[]," + ends + "}"),
+            ("silence comment 1025", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"}," + ends + ",\"comment\":\"" + new string('c', 1025) + "\"}"),
+            ("silence comment control", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"}," + ends + ",\"comment\":\"a\\u0000b\"}"),
+            ("silence comment lone surrogate", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"}," + ends + ",\"comment\":\"a\\ud800\"}"),
+            ("silence comment number", "{\"matchers\":{\"hostname\":\"compute-zulu-1\"}," + ends + ",\"comment\":7}"),
+        ];
+        foreach (var (name, body) in silences)
+            add(name, HttpMethod.Post, "/v1/silences", B(body), Sender.Admin, Bad);
+
+        var valid = B("{\"matchers\":{\"hostname\":\"compute-zulu-1\"}," + ends + "}");
+        add("POST silence as project", HttpMethod.Post, "/v1/silences", valid, Sender.Project, 403);
+        add("POST silence as monitor", HttpMethod.Post, "/v1/silences", valid, Sender.Monitor, 403);
+        add("POST silence without token", HttpMethod.Post, "/v1/silences", valid, Sender.None, 401);
+        add("GET silences as project", HttpMethod.Get, "/v1/silences", null, Sender.Project, 403);
+        add("GET silences state bogus", HttpMethod.Get, "/v1/silences?state=bogus", null, Sender.Admin, Bad);
+        add("GET silences state upper-case", HttpMethod.Get, "/v1/silences?state=ACTIVE", null, Sender.Admin, Bad);
+        add("GET unknown silence", HttpMethod.Get, "/v1/silences/no-such-silence", null, Sender.Admin, 404);
+        add("DELETE unknown silence", HttpMethod.Delete, "/v1/silences/no-such-silence", null, Sender.Admin, 404);
+        add("DELETE silence control id", HttpMethod.Delete, "/v1/silences/%01", null, Sender.Admin, 404);
+        add("DELETE silence as project", HttpMethod.Delete, "/v1/silences/{silence}", null, Sender.Project, 403);
+        add("DELETE silence as monitor", HttpMethod.Delete, "/v1/silences/{silence}", null, Sender.Monitor, 403);
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ namespace Doctor.Server.Tests.Hostile;
 
 /// <summary>
 /// One service for a whole hostile suite: the shared cloud, a monitor and a project token, subscriptions of two
-/// projects, one fault and some events, so that every list has something in it to lose or leak.
+/// projects, one fault, one silence and some events, so that every list has something in it to lose or leak.
 /// </summary>
 public sealed class HostileService : IAsyncLifetime
 {
@@ -18,7 +18,7 @@ public sealed class HostileService : IAsyncLifetime
     public string MonitorToken { get; private set; } = "";
     public string AlphaToken { get; private set; } = "";
 
-    /// <summary>Placeholders of catalog paths: <c>{subscription}</c>, <c>{beta-subscription}</c>, <c>{fault}</c>.</summary>
+    /// <summary>Placeholders of catalog paths: <c>{subscription}</c>, <c>{beta-subscription}</c>, <c>{fault}</c>, <c>{silence}</c>.</summary>
     public Dictionary<string, string> Ids { get; } = new(StringComparer.Ordinal);
 
     public async Task InitializeAsync()
@@ -34,6 +34,11 @@ public sealed class HostileService : IAsyncLifetime
         Ids["{beta-subscription}"] = betaSubscription.GetProperty("subscription_id").GetString()!;
         var recorded = await Doctor.PostEventAndWaitAsync("compute.host.nic.down", new { hostname = Cloud.Host2, nic = "eth1" }, id: "evt-hostile-nic");
         Ids["{fault}"] = recorded.GetProperty("fault_ids")[0].GetString()!;
+        var silence = await DoctorHost.JsonAsync(await Doctor.PostAsync("/v1/silences", new
+        {
+            matchers = new { hostname = "compute-zulu-9", fault_type = "compute.host.*" }, ends_at = "2099-01-01T00:00:00Z", comment = "hostile suite",
+        }), 201);
+        Ids["{silence}"] = silence.GetProperty("silence_id").GetString()!;
     }
 
     public async Task DisposeAsync()
@@ -75,7 +80,7 @@ public sealed class HostileService : IAsyncLifetime
         foreach (var path in new[]
                  {
                      "/v1/hosts?limit=1000", "/v1/servers?limit=1000", "/v1/ports?limit=1000", "/v1/tokens?limit=1000",
-                     "/v1/subscriptions?limit=1000", "/v1/faults?state=all&limit=1000", "/v1/events?limit=1000", "/healthz",
+                     "/v1/subscriptions?limit=1000", "/v1/silences?limit=1000", "/v1/faults?state=all&limit=1000", "/v1/events?limit=1000", "/healthz",
                  })
         {
             var response = await Doctor.GetAsync(path);

@@ -7,6 +7,7 @@ using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
 using Doctor.Secrets;
+using Doctor.Silences;
 using Doctor.State;
 using Doctor.Subscriptions;
 using Microsoft.Data.Sqlite;
@@ -26,6 +27,7 @@ internal static class SqliteLoader
         var subscriptions = records.OfType<Subscription>();
         var tokens = records.OfType<Token>();
         var devices = records.OfType<Device>();
+        var silences = records.OfType<Silence>();
 
         long processed = 0;
         using (var command = state.CreateCommand())
@@ -49,7 +51,10 @@ internal static class SqliteLoader
         var map = Task.Run(() => ResourceMap.From(hosts, servers, ports, devices));
         var faultBook = Task.Run(() => FaultBook.From(faults));
         var subscriptionBook = SubscriptionBook.From(subscriptions);
-        var loaded = new DoctorState(map.GetAwaiter().GetResult(), faultBook.GetAwaiter().GetResult(), subscriptionBook, TokenBook.From(tokens), processed);
+        var loaded = new DoctorState(map.GetAwaiter().GetResult(), faultBook.GetAwaiter().GetResult(), subscriptionBook, TokenBook.From(tokens), processed)
+        {
+            Silences = SilenceBook.From(silences),
+        };
         return new LoadedState(loaded, unprocessed, isNew);
     }
 
@@ -125,6 +130,7 @@ internal static class SqliteLoader
         private readonly List<Subscription> _subscriptions = [];
         private readonly List<Token> _tokens = [];
         private readonly List<Device> _devices = [];
+        private readonly List<Silence> _silences = [];
 
         public void Add(RowKind kind, string body)
         {
@@ -137,6 +143,7 @@ internal static class SqliteLoader
                 case RowKind.Subscription: _subscriptions.Add(SealedSecrets.Open(JsonSerializer.Deserialize(body, StoreJson.Default.Subscription)!, secrets)); break;
                 case RowKind.Token: _tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
                 case RowKind.Device: _devices.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Device)!); break;
+                case RowKind.Silence: _silences.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Silence)!); break;
             }
         }
 
@@ -149,6 +156,7 @@ internal static class SqliteLoader
             _subscriptions.AddRange(other._subscriptions);
             _tokens.AddRange(other._tokens);
             _devices.AddRange(other._devices);
+            _silences.AddRange(other._silences);
         }
 
         public IReadOnlyList<T> OfType<T>() => typeof(T) switch
@@ -159,6 +167,7 @@ internal static class SqliteLoader
             var t when t == typeof(Fault) => (IReadOnlyList<T>)_faults,
             var t when t == typeof(Subscription) => (IReadOnlyList<T>)_subscriptions,
             var t when t == typeof(Device) => (IReadOnlyList<T>)_devices,
+            var t when t == typeof(Silence) => (IReadOnlyList<T>)_silences,
             _ => (IReadOnlyList<T>)_tokens,
         };
     }

@@ -5,6 +5,7 @@ using Doctor.Faults;
 using Doctor.Inventory;
 using Doctor.Secrets;
 using Doctor.Serialization;
+using Doctor.Silences;
 using Doctor.State;
 using Doctor.Subscriptions;
 using Microsoft.Data.Sqlite;
@@ -142,6 +143,7 @@ internal sealed class StateStatements : Statements
             RowKind.Subscription => JsonSerializer.Serialize(SealedSecrets.Seal((Subscription)change.Value, _secrets), StoreJson.Default.Subscription),
             RowKind.Token => JsonSerializer.Serialize((Token)change.Value, StoreJson.Default.Token),
             RowKind.Device => JsonSerializer.Serialize((Device)change.Value, StoreJson.Default.Device),
+            RowKind.Silence => JsonSerializer.Serialize((Silence)change.Value, StoreJson.Default.Silence),
             _ => throw new InvalidOperationException($"unknown row kind {change.Kind}"),
         };
         _upsert.ExecuteNonQuery();

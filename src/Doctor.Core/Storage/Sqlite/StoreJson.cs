@@ -3,6 +3,7 @@ using Doctor.Access;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Silences;
 using Doctor.Subscriptions;
 
 namespace Doctor.Storage.Sqlite;
@@ -22,6 +23,7 @@ namespace Doctor.Storage.Sqlite;
 [JsonSerializable(typeof(Fault))]
 [JsonSerializable(typeof(Subscription))]
 [JsonSerializable(typeof(Token))]
+[JsonSerializable(typeof(Silence))]
 [JsonSerializable(typeof(RawEvent))]
 [JsonSerializable(typeof(string[]))]
 internal sealed partial class StoreJson : JsonSerializerContext;
