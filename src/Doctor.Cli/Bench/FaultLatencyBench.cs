@@ -4,13 +4,16 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Doctor.Cli.Client;
 using Doctor.Server.Hosting;
+using Doctor.Simulator.Cloud;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
 namespace Doctor.Cli.Bench;
 
 /// <summary>Parameters of the fault → webhook latency benchmark.</summary>
-public sealed record FaultBenchOptions(int VmsPerHost, int Projects, int Hosts, int Runs, int Warmup, string? JsonPath, bool InProcess = false);
+/// <param name="HostsPerSwitch">When positive, the hosts hang off top-of-rack switches, this many each (the map a switch
+/// failure bench needs); the scenario measured is still a host failure.</param>
+public sealed record FaultBenchOptions(int VmsPerHost, int Projects, int Hosts, int Runs, int Warmup, string? JsonPath, bool InProcess = false, int HostsPerSwitch = 0);
 
 /// <summary>
 /// Event → every owner's webhook, end to end on loopback: a real Doctor server (SQLite, fsync on), real HTTP
@@ -60,7 +63,15 @@ public static class FaultLatencyBench
             }
         }
 
-        await admin.PostAsync("/v1/inventory", new JsonObject { ["hosts"] = hosts, ["servers"] = servers, ["ports"] = ports }.ToJsonString(), ct);
+        var inventory = new JsonObject { ["hosts"] = hosts, ["servers"] = servers, ["ports"] = ports };
+        if (o.HostsPerSwitch > 0)
+        {
+            var names = Enumerable.Range(0, o.Hosts).Select(h => $"host-{h}").ToList();
+            var racks = RackTopology.Build(names, _ => "az1", o.HostsPerSwitch, switchesPerRack: 1, pdus: false);
+            inventory["devices"] = SimulatedCloud.Inventory(racks.SelectMany(r => r.Devices));
+        }
+
+        await admin.PostAsync("/v1/inventory", inventory.ToJsonString(), ct);
         for (var p = 0; p < o.Projects; p++)
         {
             var token = await admin.PostAsync("/v1/tokens", new { role = "project", project_id = $"project-{p}" }, ct);
@@ -187,6 +198,7 @@ public static class FaultLatencyBench
             ["vms_on_failed_host"] = o.VmsPerHost,
             ["owners"] = Math.Min(o.Projects, o.VmsPerHost),
             ["runs"] = o.Runs,
+            ["hosts_per_switch"] = o.HostsPerSwitch,
             ["accepted_ms"] = ack.ToJson(),
             ["first_owner_ms"] = first.ToJson(),
             ["notification_ms"] = all.ToJson(),

@@ -15,11 +15,17 @@ public static class BenchCommand
         var warmup = new Option<int>("--warmup") { Description = "unmeasured failures first", DefaultValueFactory = _ => 30 };
         var json = new Option<string?>("--json") { Description = "write the report to this JSON file" };
         var inProcess = new Option<bool>("--in-process") { Description = "host Doctor in the benchmark's process instead of its own" };
-        var fault = new Command("fault", "Event → every owner's webhook latency for one failed host") { vms, projects, hosts, runs, warmup, json, inProcess };
+        var hostsPerSwitch = new Option<int>("--hosts-per-switch")
+        {
+            Description = "put the hosts behind top-of-rack switches, N hosts each (0: no switches); the failure injected is still a host's",
+            DefaultValueFactory = _ => 0,
+        };
+        var fault = new Command("fault", "Event → every owner's webhook latency for one failed host") { vms, projects, hosts, runs, warmup, json, inProcess, hostsPerSwitch };
         fault.SetAction((result, cancellationToken) => FaultLatencyBench.RunAsync(
             new FaultBenchOptions(
                 Positive(result.GetValue(vms)), Positive(result.GetValue(projects)), Positive(result.GetValue(hosts)),
-                Positive(result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), result.GetValue(json), result.GetValue(inProcess)),
+                Positive(result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), result.GetValue(json), result.GetValue(inProcess),
+                NotNegative(result.GetValue(hostsPerSwitch))),
             cancellationToken));
         var engineRuns = new Option<int>("--runs") { Description = "measured failures", DefaultValueFactory = _ => 2000 };
         var engineVms = new Option<int>("--vms") { Description = "VMs on each host", DefaultValueFactory = _ => 50 };
@@ -44,6 +50,8 @@ public static class BenchCommand
             Math.Max(0, result.GetValue(scaleSubs)), result.GetValue(scaleJson), cancellationToken));
         return new Command("bench", "Benchmarks") { fault, engine, ingest, scale };
     }
+
+    private static int NotNegative(int value) => value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "must not be negative");
 
     private static int Positive(int value) => value > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "must be positive");
 }

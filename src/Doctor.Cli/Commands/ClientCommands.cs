@@ -6,7 +6,7 @@ using Doctor.Cli.Client;
 
 namespace Doctor.Cli.Commands;
 
-/// <summary>Resource verbs against a running service: <c>hosts</c>, <c>servers</c>, <c>faults</c>, <c>subscriptions</c>, <c>inventory import</c>.</summary>
+/// <summary>Resource verbs against a running service: <c>hosts</c>, <c>devices</c>, <c>servers</c>, <c>faults</c>, <c>subscriptions</c>, <c>inventory import</c>.</summary>
 public static class ClientCommands
 {
     private static readonly Option<string> Url = new("--url")
@@ -33,6 +33,7 @@ public static class ClientCommands
     public static IEnumerable<Command> Create()
     {
         yield return ListCommand("hosts", "List hosts", "/v1/hosts", "hosts", ["name", "zone", "status", "state", "forced_down", "host_status"], "state", "zone", "maintenance");
+        yield return ListCommand("devices", "List devices (switches, PDUs, …)", "/v1/devices", "devices", ["id", "kind", "zone", "state", "feeds"], "kind", "zone", "state", "feeds");
         yield return ListCommand("servers", "List servers", "/v1/servers", "servers", ["id", "name", "project_id", "host", "state", "host_status"], "host", "project_id", "state");
         yield return ListCommand("faults", "List faults", "/v1/faults", "faults", ["fault_id", "fault_type", "severity", "state", "resource_type", "resource_id", "raised_at"], "state", "resource_type", "resource_id", "fault_type", "min_severity");
         yield return ListCommand("subscriptions", "List subscriptions", "/v1/subscriptions", "subscriptions", ["subscription_id", "project_id", "callback_url", "created_at"]);
@@ -122,6 +123,7 @@ public static class ClientCommands
     {
         null => "-",
         JsonValue value when value.TryGetValue<string>(out var text) => text,
+        JsonArray list when list.All(i => i is JsonValue v && v.TryGetValue<string>(out _)) => list.Count == 0 ? "-" : string.Join(",", list.Select(i => i!.GetValue<string>())),
         _ => node.ToJsonString(),
     };
 }

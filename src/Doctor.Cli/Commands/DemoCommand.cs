@@ -28,8 +28,10 @@ public static class DemoCommand
         {
             hosts, vms, projects, pairs, seed, urls, exit,
         };
+        var racks = new RackOptions();
+        racks.AddTo(command);
         command.SetAction((result, cancellationToken) => RunAsync(
-            new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 2, result.GetValue(seed)),
+            racks.Apply(new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 2, result.GetValue(seed)), result),
             result.GetValue(urls)!, result.GetValue(exit), cancellationToken));
         return command;
     }

@@ -31,10 +31,12 @@ public static class TestCommand
         inject.AcceptOnlyFromAmong(HostNetworks.Agent, HostNetworks.Link);
         var fallback = new Option<bool>("--fallback-to-agent") { Description = "with --inject link: where namespaces cannot be created, run with agent injection instead of skipping (the report says why)" };
         var fault = new Command("fault", "Inject host failures; measure consumer received − monitor detected") { hosts, vms, projects, pairs, seed, runs, warmup, url, token, json, inject, fallback };
+        var racks = new RackOptions();
+        racks.AddTo(fault);
         fault.SetAction(async (result, cancellationToken) =>
         {
             var options = new FaultTestOptions(
-                new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 2, result.GetValue(seed)),
+                racks.Apply(new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 2, result.GetValue(seed)), result),
                 Math.Max(1, result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), "http://127.0.0.1:0", result.GetValue(url), result.GetValue(token),
                 result.GetValue(inject)!, result.GetValue(fallback));
             var (report, _) = await FaultTestCase.RunAsync(options, Console.WriteLine, cancellationToken);

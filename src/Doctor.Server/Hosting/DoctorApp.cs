@@ -111,6 +111,7 @@ public static class DoctorApp
             : Problems.Unavailable("starting")).Public().DisableRateLimiting();
         app.MapTokens();
         app.MapHosts();
+        app.MapDevices();
         app.MapServersAndPorts();
         app.MapInventory();
         app.MapEvents();

@@ -14,7 +14,7 @@ using Server = Doctor.Inventory.Server;
 public static class InventoryEndpoints
 {
     /// <summary>What an import did.</summary>
-    public sealed record ImportResult(int Hosts, int Servers, int Ports, int Deleted);
+    public sealed record ImportResult(int Hosts, int Devices, int Servers, int Ports, int Deleted);
 
     public static void MapInventory(this IEndpointRouteBuilder app) =>
         app.MapPost("/v1/inventory", Import).Allow(Role.Admin);
@@ -26,15 +26,15 @@ public static class InventoryEndpoints
             throw new RequestException(Problems.BadRequest("replace", "replace must be true or false"));
         var replace = replaceText == "true";
         var document = await RequestBody.ReadAsync<InventoryInput>(context);
-        if (document.Devices is { Count: > 0 })
-            throw new RequestException(Problems.BadRequest("devices", "devices are not supported by this version of the resource map yet"));
 
         // Validate every item before the engine sees any, so one bad item rejects the whole document.
         var now = time.GetUtcNow();
         var hosts = document.Hosts ?? [];
         var servers = document.Servers ?? [];
         var ports = document.Ports ?? [];
+        var devices = document.Devices ?? [];
         Unique(hosts.Select((h, i) => InventoryValidation.ToHost(h, null, $"hosts[{i}]", null, now).Name), "hosts", "name");
+        Unique(devices.Select((d, i) => InventoryValidation.ToDevice(d, null, $"devices[{i}]", null, now).Id), "devices", "id");
         Unique(servers.Select((s, i) => InventoryValidation.ToServer(s, null, $"servers[{i}]", null, now).Id), "servers", "id");
         Unique(ports.Select((p, i) => InventoryValidation.ToPort(p, null, $"ports[{i}]", null, now).Id), "ports", "id");
 
@@ -47,21 +47,26 @@ public static class InventoryEndpoints
                 var keepHosts = hosts.Select(h => h!.Name!).ToHashSet(StringComparer.Ordinal);
                 var keepServers = servers.Select(s => s!.Id!).ToHashSet(StringComparer.Ordinal);
                 var keepPorts = ports.Select(p => p!.Id!).ToHashSet(StringComparer.Ordinal);
+                var keepDevices = devices.Select(d => d!.Id!).ToHashSet(StringComparer.Ordinal);
                 foreach (var id in map.PortIds().Where(id => !keepPorts.Contains(id)))
                     deleted += map.RemovePort(id) ? 1 : 0;
                 foreach (var id in map.ServerIds().Where(id => !keepServers.Contains(id)))
                     deleted += map.RemoveServer(id) ? 1 : 0;
                 foreach (var name in map.HostNames().Where(name => !keepHosts.Contains(name)))
                     deleted += map.RemoveHost(name) ? 1 : 0;
+                foreach (var id in map.DeviceIds().Where(id => !keepDevices.Contains(id)))
+                    deleted += map.RemoveDevice(id) ? 1 : 0;
             }
 
             for (var i = 0; i < hosts.Count; i++)
                 map.PutHost(InventoryValidation.ToHost(hosts[i], null, $"hosts[{i}]", map.Host(hosts[i]!.Name!), editor.Now));
+            for (var i = 0; i < devices.Count; i++)
+                map.PutDevice(InventoryValidation.ToDevice(devices[i], null, $"devices[{i}]", map.Device(devices[i]!.Id!), editor.Now));
             for (var i = 0; i < servers.Count; i++)
                 map.PutServer(InventoryValidation.ToServer(servers[i], null, $"servers[{i}]", map.Server(servers[i]!.Id!), editor.Now));
             for (var i = 0; i < ports.Count; i++)
                 map.PutPort(InventoryValidation.ToPort(ports[i], null, $"ports[{i}]", map.Port(ports[i]!.Id!), editor.Now));
-            return new ImportResult(hosts.Count, servers.Count, ports.Count, deleted);
+            return new ImportResult(hosts.Count, devices.Count, servers.Count, ports.Count, deleted);
         });
         return TypedResults.Json(result, DoctorJson.Options);
     }

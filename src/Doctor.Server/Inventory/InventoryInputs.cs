@@ -21,8 +21,12 @@ public sealed record ServerInput(
 public sealed record PortInput(
     string? Id, string? ServerId, string? ProjectId, string? Host, string? NetworkId, string? Status, string? DataPlaneStatus);
 
+/// <summary>A device as PUT or imported; absent <c>state</c> keeps the current one (<c>up</c> for a new device).</summary>
+public sealed record DeviceInput(
+    string? Id, string? Kind, string? Zone, List<string?>? Feeds, string? State, Dictionary<string, string>? Metadata);
+
 /// <summary>The inventory document of <c>POST /v1/inventory</c>.</summary>
-public sealed record InventoryInput(List<HostInput?>? Hosts, List<ServerInput?>? Servers, List<PortInput?>? Ports, List<object?>? Devices);
+public sealed record InventoryInput(List<HostInput?>? Hosts, List<ServerInput?>? Servers, List<PortInput?>? Ports, List<DeviceInput?>? Devices);
 
 /// <summary>
 /// Turns inputs into records, or a 400 naming the field. Nothing here touches the state. Every detail starts with
@@ -30,6 +34,10 @@ public sealed record InventoryInput(List<HostInput?>? Hosts, List<ServerInput?>?
 /// </summary>
 public static class InventoryValidation
 {
+    /// <summary>Most entries in one device's <c>feeds</c>: a top-of-rack switch or a PDU feeds tens of hosts, a spine a
+    /// few hundred; more is a mistake in the document, and the bound keeps one PUT from growing the feed index unboundedly.</summary>
+    public const int MaxFeedsPerDevice = 1000;
+
     public static Host ToHost(HostInput? input, string? pathName, string at, Host? current, DateTimeOffset now)
     {
         if (input is null)
@@ -117,6 +125,58 @@ public static class InventoryValidation
             },
             UpdatedAt = now,
         };
+    }
+
+    /// <summary>
+    /// A feed target may name a host or device that does not exist (yet): inventory arrives in any order, and a
+    /// dangling edge is harmless until the target appears. Only the shape of the list is checked here.
+    /// </summary>
+    public static Device ToDevice(DeviceInput? input, string? pathId, string at, Device? current, DateTimeOffset now)
+    {
+        if (input is null)
+            throw Bad(at, $"{at} must be an object");
+        var id = PathKey(Identifier(input.Id ?? pathId, $"{at}.id", required: true)!, $"{at}.id");
+        if (pathId is not null && input.Id is not null && input.Id != pathId)
+            throw Bad($"{at}.id", $"{at}.id must match the id in the path");
+        return new Device
+        {
+            Id = id,
+            Kind = Identifier(input.Kind, $"{at}.kind", required: true)!,
+            Zone = Identifier(input.Zone, $"{at}.zone"),
+            Feeds = Feeds(input.Feeds, id, $"{at}.feeds"),
+            Up = input.State switch
+            {
+                null => current?.Up ?? true,
+                "up" => true,
+                "down" => false,
+                _ => throw Bad($"{at}.state", $"{at}.state must be up or down"),
+            },
+            Metadata = Metadata(input.Metadata, $"{at}.metadata"),
+            UpdatedAt = now,
+        };
+    }
+
+    private static ImmutableArray<string> Feeds(List<string?>? feeds, string deviceId, string field)
+    {
+        if (feeds is null)
+            return [];
+        if (feeds.Count > MaxFeedsPerDevice)
+            throw Bad(field, $"{field} holds at most {MaxFeedsPerDevice} entries");
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = ImmutableArray.CreateBuilder<string>(feeds.Count);
+        for (var i = 0; i < feeds.Count; i++)
+        {
+            var at = $"{field}[{i}]";
+            // Path-safe like the keys it names: a target with '/' could never be a host or device, so it is a typo.
+            var target = PathKey(Identifier(feeds[i], at, required: true)!, at);
+            if (target == deviceId)
+                throw Bad(at, $"{at}: a device may not feed itself");
+            if (!seen.Add(target))
+                throw Bad(at, $"{at} {target} appears twice in the list");
+            result.Add(target);
+        }
+
+        return result.MoveToImmutable();
     }
 
     public static string? Identifier(string? value, string field, bool required = false)

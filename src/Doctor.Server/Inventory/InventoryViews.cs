@@ -20,6 +20,15 @@ public sealed record HostView(
         h.Status.Name(), h.FirmwareVersion, h.HypervisorVersion, h.Metadata, Rfc3339.Format(h.UpdatedAt));
 }
 
+/// <summary>A device as the API shows it (admins only).</summary>
+public sealed record DeviceView(
+    string Id, string Kind, string? Zone, IReadOnlyList<string> Feeds, string State, IReadOnlyDictionary<string, string> Metadata, string UpdatedAt)
+{
+    public static DeviceView Of(Device d) => new(d.Id, d.Kind, d.Zone, d.Feeds, StateOf(d), d.Metadata, Rfc3339.Format(d.UpdatedAt));
+
+    public static string StateOf(Device d) => d.Up ? "up" : "down";
+}
+
 /// <summary>The maintenance marker of a host.</summary>
 public sealed record MaintenanceView(string State, string SessionId, string Since);
 

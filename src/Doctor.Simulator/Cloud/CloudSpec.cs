@@ -7,8 +7,16 @@ namespace Doctor.Simulator.Cloud;
 /// <param name="HaPairs">ACT-STBY pairs; the two members of a pair are always on different hosts.</param>
 /// <param name="Zones">Availability zones the hosts are spread over.</param>
 /// <param name="Seed">Seed of the placement of the non-redundant VMs.</param>
-public sealed record CloudSpec(int Hosts = 8, int VmsPerHost = 25, int Projects = 5, int HaPairs = 5, int Zones = 2, int Seed = 1)
+/// <param name="HostsPerRack">Hosts behind each rack's top-of-rack switches; 0 (the default): no racks and no devices.</param>
+/// <param name="SwitchesPerRack">Top-of-rack switches per rack, each feeding all the rack's hosts: 1, or 2 for a redundant pair.</param>
+/// <param name="PduPerRack">Also one PDU per rack, feeding the rack's switches and hosts.</param>
+public sealed record CloudSpec(
+    int Hosts = 8, int VmsPerHost = 25, int Projects = 5, int HaPairs = 5, int Zones = 2, int Seed = 1,
+    int HostsPerRack = 0, int SwitchesPerRack = 1, bool PduPerRack = false)
 {
+    /// <summary>Whether the cloud has racks, switches (and PDUs).</summary>
+    public bool HasRacks => HostsPerRack > 0;
+
     /// <summary>Throws when the spec cannot be built (e.g. more pair members than VM slots, pairs on one host).</summary>
     public void Validate()
     {
@@ -18,5 +26,11 @@ public sealed record CloudSpec(int Hosts = 8, int VmsPerHost = 25, int Projects 
             throw new ArgumentException("ACT-STBY pairs need at least two hosts");
         if (HaPairs * 2 > Hosts * VmsPerHost)
             throw new ArgumentException($"{HaPairs} pairs need {HaPairs * 2} VM slots; the cloud has {Hosts * VmsPerHost}");
+        if (HostsPerRack < 0)
+            throw new ArgumentException("hosts-per-rack must not be negative (0: no racks)");
+        if (SwitchesPerRack is < 1 or > RackTopology.MaxSwitchesPerRack)
+            throw new ArgumentException($"switches-per-rack must be 1 or {RackTopology.MaxSwitchesPerRack}");
+        if (PduPerRack && !HasRacks)
+            throw new ArgumentException("a PDU per rack needs racks: set hosts-per-rack");
     }
 }

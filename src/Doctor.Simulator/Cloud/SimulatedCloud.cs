@@ -8,21 +8,30 @@ public sealed record SimVm(string Id, string ProjectId, string Host, string? Gro
     public string PortId => Id + "-port";
 }
 
-/// <summary>A generated NFVI: hosts, VMs (some in ACT-STBY pairs), one port per VM.</summary>
+/// <summary>A generated NFVI: hosts, VMs (some in ACT-STBY pairs), one port per VM, and racks of devices when the spec asks.</summary>
 public sealed class SimulatedCloud
 {
+    private readonly Dictionary<string, string> _rackOf;
+
     private SimulatedCloud(CloudSpec spec, IReadOnlyList<string> hosts, IReadOnlyList<string> projects, IReadOnlyList<SimVm> vms)
     {
         Spec = spec;
         Hosts = hosts;
         Projects = projects;
         Vms = vms;
+        Racks = spec.HasRacks ? RackTopology.Build(hosts, ZoneOf, spec.HostsPerRack, spec.SwitchesPerRack, spec.PduPerRack) : [];
+        _rackOf = Racks.SelectMany(r => r.Hosts.Select(h => (h, r.Name))).ToDictionary(p => p.h, p => p.Name, StringComparer.Ordinal);
     }
 
     public CloudSpec Spec { get; }
     public IReadOnlyList<string> Hosts { get; }
     public IReadOnlyList<string> Projects { get; }
     public IReadOnlyList<SimVm> Vms { get; }
+
+    /// <summary>Racks (empty unless <see cref="CloudSpec.HostsPerRack"/> is set).</summary>
+    public IReadOnlyList<SimRack> Racks { get; }
+
+    public IEnumerable<SimDevice> Devices => Racks.SelectMany(r => r.Devices);
 
     /// <summary>Zone of the host at <paramref name="index"/>: hosts are dealt round-robin over the zones.</summary>
     public string ZoneOf(int index) => $"az{index % Spec.Zones + 1}";
@@ -80,7 +89,7 @@ public sealed class SimulatedCloud
     /// <summary>The inventory document of <c>POST /v1/inventory</c>.</summary>
     public JsonObject ToInventory()
     {
-        var hosts = new JsonArray([.. Hosts.Select((h, i) => (JsonNode)new JsonObject { ["name"] = h, ["zone"] = ZoneOf(i) })]);
+        var hosts = new JsonArray([.. Hosts.Select((h, i) => (JsonNode)Host(h, i))]);
         var servers = new JsonArray();
         var ports = new JsonArray();
         foreach (var vm in Vms)
@@ -96,6 +105,27 @@ public sealed class SimulatedCloud
             ports.Add(new JsonObject { ["id"] = vm.PortId, ["server_id"] = vm.Id, ["network_id"] = "provider-net", ["data_plane_status"] = "ACTIVE" });
         }
 
-        return new JsonObject { ["hosts"] = hosts, ["servers"] = servers, ["ports"] = ports };
+        var inventory = new JsonObject { ["hosts"] = hosts, ["servers"] = servers, ["ports"] = ports };
+        if (Racks.Count > 0) // absent without racks: the document of a rack-less spec is what it always was
+            inventory["devices"] = Inventory(Devices);
+        return inventory;
+    }
+
+    /// <summary>The <c>devices</c> list of an inventory document.</summary>
+    public static JsonArray Inventory(IEnumerable<SimDevice> devices) => new([.. devices.Select(d => (JsonNode)new JsonObject
+    {
+        ["id"] = d.Id,
+        ["kind"] = d.Kind,
+        ["zone"] = d.Zone,
+        ["feeds"] = new JsonArray([.. d.Feeds.Select(f => (JsonNode)JsonValue.Create(f))]),
+        ["metadata"] = new JsonObject { ["rack"] = d.Rack },
+    })]);
+
+    private JsonObject Host(string name, int index)
+    {
+        var host = new JsonObject { ["name"] = name, ["zone"] = ZoneOf(index) };
+        if (_rackOf.TryGetValue(name, out var rack))
+            host["metadata"] = new JsonObject { ["rack"] = rack };
+        return host;
     }
 }

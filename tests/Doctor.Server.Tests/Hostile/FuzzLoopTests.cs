@@ -141,7 +141,7 @@ public sealed class FuzzLoopTests(ITestOutputHelper output) : IAsyncLifetime
         var snapshot = new StringBuilder(await health.Content.ReadAsStringAsync()).AppendLine();
         (string List, string Plural, string Key, string? Item)[] lists =
         [
-            ("/v1/hosts", "hosts", "name", "/v1/hosts/"), ("/v1/servers", "servers", "id", "/v1/servers/"), ("/v1/ports", "ports", "id", "/v1/ports/"),
+            ("/v1/hosts", "hosts", "name", "/v1/hosts/"), ("/v1/devices", "devices", "id", "/v1/devices/"), ("/v1/servers", "servers", "id", "/v1/servers/"), ("/v1/ports", "ports", "id", "/v1/ports/"),
             ("/v1/tokens", "tokens", "token_id", "/v1/tokens/"), ("/v1/subscriptions", "subscriptions", "subscription_id", "/v1/subscriptions/"),
             ("/v1/faults?state=all", "faults", "fault_id", "/v1/faults/"), ("/v1/events", "events", "id", null),
         ];
@@ -284,6 +284,8 @@ public sealed class FuzzLoopTests(ITestOutputHelper output) : IAsyncLifetime
             Body(HttpMethod.Put, "/v1/servers/fz-vm-1", admin, """{"id":"fz-vm-1","name":"n","project_id":"proj-alpha","host":"fz-host-1","state":"normal","group_id":"g","metadata":{"k":"v"}}"""),
             Body(HttpMethod.Put, "/v1/ports/fz-port-1", admin, """{"id":"fz-port-1","server_id":"fz-vm-1","project_id":"proj-alpha","host":"fz-host-1","network_id":"net-1","status":"ACTIVE","data_plane_status":"DOWN"}"""),
             Body(HttpMethod.Post, "/v1/inventory", admin, """{"hosts":[{"name":"fz-h2","zone":"zone-b"}],"servers":[{"id":"fz-vm-2","project_id":"proj-beta","host":"fz-h2","state":"error"}],"ports":[{"id":"fz-p2","server_id":"fz-vm-2"}]}"""),
+            Body(HttpMethod.Put, "/v1/devices/fz-tor-1", admin, """{"id":"fz-tor-1","kind":"switch","zone":"zone-a","feeds":["fz-host-1","compute-zulu-1"],"state":"up","metadata":{"rack":"r1"}}"""),
+            Body(HttpMethod.Post, "/v1/inventory", admin, """{"hosts":[{"name":"fz-h3"}],"devices":[{"id":"fz-pdu-1","kind":"pdu","feeds":["fz-tor-1","fz-h3"],"state":"down"}]}"""),
             Body(HttpMethod.Post, "/v1/inventory", admin, Cloud.Inventory), // brings the fault targets back after a mutated ?replace=true
             Body(HttpMethod.Post, "/v1/tokens", admin, """{"role":"project","project_id":"proj-alpha","expires_at":"2030-01-01T00:00:00Z"}"""),
             Body(HttpMethod.Post, "/v1/subscriptions", _alpha, """{"callback_url":"http://127.0.0.1:9/fz","secret":"0123456789abcdef0123","filter":{"resource_types":["server","port"],"resource_ids":["vm-a1"],"fault_types":["compute.*"],"min_severity":"major","notification_types":["fault","fault_cleared"]}}"""),
@@ -293,6 +295,7 @@ public sealed class FuzzLoopTests(ITestOutputHelper output) : IAsyncLifetime
             Get("/v1/ports", "?server_id=vm-a1&limit=2", _alpha),
             Get("/v1/ports", "?host=compute-zulu-1&project_id=proj-beta", admin),
             Get("/v1/hosts", "?state=up&zone=zone-a&maintenance=false&limit=2", admin),
+            Get("/v1/devices", "?kind=switch&zone=zone-a&state=up&feeds=compute-zulu-1&limit=2&marker=fz-a", admin),
             Get("/v1/faults", "?state=all&resource_type=server&resource_id=vm-a1&fault_type=compute.*&min_severity=minor&since=2026-01-01T00:00:00Z&until=2030-01-01T00:00:00Z&limit=10", _alpha),
             Get("/v1/faults", "?state=active&limit=5&marker=flt-0", admin),
             Get("/v1/events", "?type=compute.host.down&since=2026-01-01T00:00:00Z&limit=3", admin),
@@ -307,6 +310,8 @@ public sealed class FuzzLoopTests(ITestOutputHelper output) : IAsyncLifetime
             new(HttpMethod.Delete, "/v1/servers/fz-vm-1", "", admin, false, null, null),
             new(HttpMethod.Delete, "/v1/ports/fz-port-1", "", admin, false, null, null),
             new(HttpMethod.Delete, "/v1/hosts/fz-host-1", "", admin, false, null, null),
+            new(HttpMethod.Delete, "/v1/devices/fz-tor-1", "", admin, false, null, null),
+            Get("/v1/devices/fz-pdu-1", "", admin),
             new(HttpMethod.Delete, "/v1/subscriptions/no-such-subscription", "", _alpha, false, null, null),
             new(HttpMethod.Delete, "/v1/tokens/no-such-token", "", admin, false, null, null),
         ];

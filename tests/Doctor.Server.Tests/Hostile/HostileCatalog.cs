@@ -46,9 +46,12 @@ public static class HostileCatalog
         new("tokens", HttpMethod.Post, "/v1/tokens", Sender.Admin, """{"role":"project","project_id":$V}"""),
         new("host-put", HttpMethod.Put, "/v1/hosts/compute-zulu-1", Sender.Admin, """{"zone":$V}"""),
         new("host-state", HttpMethod.Post, "/v1/hosts/compute-zulu-1/state", Sender.Admin, """{"forced_down":true,"status":$V}"""),
+        new("device-put", HttpMethod.Put, "/v1/devices/tor-zulu-1", Sender.Admin, """{"kind":"switch","zone":$V}"""),
+        new("device-put-feeds", HttpMethod.Put, "/v1/devices/tor-zulu-1", Sender.Admin, """{"kind":"switch","feeds":["compute-zulu-1",$V]}"""),
         new("server-put", HttpMethod.Put, "/v1/servers/vm-a1", Sender.Admin, """{"project_id":$V,"host":"compute-zulu-1"}"""),
         new("port-put", HttpMethod.Put, "/v1/ports/port-a1", Sender.Admin, """{"server_id":"vm-a1","network_id":$V}"""),
         new("inventory", HttpMethod.Post, "/v1/inventory", Sender.Admin, """{"hosts":[{"name":"fresh-host"},{"name":$V}]}"""),
+        new("inventory-device", HttpMethod.Post, "/v1/inventory", Sender.Admin, """{"hosts":[{"name":"fresh-host"}],"devices":[{"id":"tor-fresh","kind":$V,"feeds":["fresh-host"]}]}"""),
         new("events", HttpMethod.Post, "/v1/events", Sender.Monitor, "{\"time\":" + ValidTime + ",\"type\":$V}"),
         new("events-detail", HttpMethod.Post, "/v1/events", Sender.Monitor, "[{\"time\":" + ValidTime + ",\"type\":\"compute.host.down\",\"details\":{\"hostname\":\"compute-zulu-3\"}},{\"time\":" + ValidTime + ",\"type\":\"compute.host.down\",\"details\":{\"hostname\":$V}}]"),
         new("events-legacy", HttpMethod.Put, "/events", Sender.Monitor, "{\"event\":{\"time\":" + ValidTime + ",\"type\":$V}}"),
@@ -120,7 +123,7 @@ public static class HostileCatalog
         ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "none"];
 
     private static readonly string[] ListPaths =
-        ["/v1/tokens", "/v1/hosts", "/v1/servers", "/v1/ports", "/v1/events", "/v1/faults", "/v1/subscriptions", "/v1/silences"];
+        ["/v1/tokens", "/v1/hosts", "/v1/devices", "/v1/servers", "/v1/ports", "/v1/events", "/v1/faults", "/v1/subscriptions", "/v1/silences"];
 
     private static readonly string[] BadLimits =
         ["-1", "0", "1001", "99999999999999999999", "abc", "1.5", "1e3", "%00", "%2B5", "%205", "0x10", "5,6", "５"];
@@ -209,6 +212,8 @@ public static class HostileCatalog
             ("/v1/faults?state=bogus", Sender.Project), ("/v1/faults?resource_type=vm", Sender.Project), ("/v1/faults?min_severity=catastrophic", Sender.Project),
             ("/v1/faults?resource_id=%00", Sender.Project), ("/v1/faults?fault_type=%7F", Sender.Project), ("/v1/faults?fault_type=" + new string('*', 256), Sender.Admin),
             ("/v1/faults?state=ACTIVE", Sender.Admin), ("/v1/faults?resource_type=%FF", Sender.Admin), ("/v1/inventory?replace=maybe", Sender.Admin),
+            ("/v1/devices?state=sideways", Sender.Admin), ("/v1/devices?state=UP", Sender.Admin), ("/v1/devices?kind=%00", Sender.Admin),
+            ("/v1/devices?zone=%1F", Sender.Admin), ("/v1/devices?feeds=" + new string('f', 256), Sender.Admin), ("/v1/devices?feeds=%0A", Sender.Admin),
         ];
         foreach (var (path, sender) in queries)
         {
@@ -231,6 +236,9 @@ public static class HostileCatalog
             ("host-state status maybe", HttpMethod.Post, "/v1/hosts/compute-zulu-1/state", """{"status":"maybe"}""", Sender.Admin),
             ("host-state nothing to change", HttpMethod.Post, "/v1/hosts/compute-zulu-1/state", """{"reason":"just because"}""", Sender.Admin),
             ("host-state reason 5000", HttpMethod.Post, "/v1/hosts/compute-zulu-1/state", "{\"forced_down\":true,\"reason\":\"" + new string('r', 5000) + "\"}", Sender.Admin),
+            ("device state sideways", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","state":"sideways"}""", Sender.Admin),
+            ("device state upper-case", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","state":"DOWN"}""", Sender.Admin),
+            ("device kind missing", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"zone":"zone-a"}""", Sender.Admin),
             ("server state sideways", HttpMethod.Put, "/v1/servers/vm-a1", """{"state":"sideways"}""", Sender.Admin),
             ("server state upper-case", HttpMethod.Put, "/v1/servers/vm-a1", """{"state":"ERROR"}""", Sender.Admin),
             ("port status UP", HttpMethod.Put, "/v1/ports/port-a1", """{"status":"UP"}""", Sender.Admin),
@@ -263,6 +271,18 @@ public static class HostileCatalog
             ("host-state forced_down number", HttpMethod.Post, "/v1/hosts/compute-zulu-1/state", """{"forced_down":1}""", Sender.Admin),
             ("host-state forced_down list", HttpMethod.Post, "/v1/hosts/compute-zulu-1/state", """{"forced_down":[true]}""", Sender.Admin),
             ("host-state duplicate key last bad", HttpMethod.Post, "/v1/hosts/compute-zulu-1/state", """{"status":"enabled","status":"maybe"}""", Sender.Admin),
+            ("device-put id mismatch", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"id":"tor-zulu-9","kind":"switch"}""", Sender.Admin),
+            ("device-put feeds string", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","feeds":"compute-zulu-1"}""", Sender.Admin),
+            ("device-put feeds object", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","feeds":{"compute-zulu-1":true}}""", Sender.Admin),
+            ("device-put feeds null entry", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","feeds":[null]}""", Sender.Admin),
+            ("device-put feeds duplicate", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","feeds":["compute-zulu-1","compute-zulu-2","compute-zulu-1"]}""", Sender.Admin),
+            ("device-put feeds itself", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","feeds":["tor-zulu-1"]}""", Sender.Admin),
+            ("device-put feeds slash", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","feeds":["rack/1"]}""", Sender.Admin),
+            ("device-put feeds dot-dot", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","feeds":[".."]}""", Sender.Admin),
+            ("device-put feeds 1001", HttpMethod.Put, "/v1/devices/tor-zulu-1", "{\"kind\":\"switch\",\"feeds\":[" + string.Join(",", Enumerable.Range(0, 1001).Select(i => $"\"h-{i}\"")) + "]}", Sender.Admin),
+            ("device-put kind list", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":["switch"]}""", Sender.Admin),
+            ("device-put metadata number value", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","metadata":{"k":1}}""", Sender.Admin),
+            ("device-put duplicate key last bad", HttpMethod.Put, "/v1/devices/tor-zulu-1", """{"kind":"switch","state":"up","state":"maybe"}""", Sender.Admin),
             ("server-put id mismatch", HttpMethod.Put, "/v1/servers/vm-a1", """{"id":"vm-other"}""", Sender.Admin),
             ("server-put metadata object value", HttpMethod.Put, "/v1/servers/vm-a1", """{"metadata":{"k":{"x":"y"}}}""", Sender.Admin),
             ("server-put name control", HttpMethod.Put, "/v1/servers/vm-a1", "{\"name\":\"a\\u0007b\"}", Sender.Admin),
@@ -332,7 +352,13 @@ public static class HostileCatalog
             ("inventory bad port after good server", "/v1/inventory", """{"servers":[{"id":"fresh-vm"}],"ports":[{"id":"fresh-port","status":"UP"}]}"""),
             ("inventory duplicate host", "/v1/inventory", """{"hosts":[{"name":"fresh-host"},{"name":"fresh-host"}]}"""),
             ("inventory server without id", "/v1/inventory", """{"servers":[{"name":"nameless"}]}"""),
-            ("inventory devices", "/v1/inventory", """{"devices":[{"id":"tor-1","kind":"switch"}]}"""),
+            ("inventory devices object", "/v1/inventory", """{"devices":{"id":"tor-fresh","kind":"switch"}}"""),
+            ("inventory bad device after good hosts", "/v1/inventory", """{"hosts":[{"name":"fresh-host"}],"devices":[{"id":"tor-fresh","kind":"switch","feeds":["fresh-host","fresh-host"]}]}"""),
+            ("inventory device without kind", "/v1/inventory", """{"hosts":[{"name":"fresh-host"}],"devices":[{"id":"tor-fresh"}]}"""),
+            ("inventory duplicate device", "/v1/inventory", """{"devices":[{"id":"tor-fresh","kind":"switch"},{"id":"tor-fresh","kind":"pdu"}]}"""),
+            ("inventory device id with a slash", "/v1/inventory", """{"devices":[{"id":"tor/1","kind":"switch"}]}"""),
+            ("inventory device feeds itself", "/v1/inventory", """{"devices":[{"id":"tor-fresh","kind":"switch","feeds":["tor-fresh"]}]}"""),
+            ("inventory replace with a bad device", "/v1/inventory?replace=true", """{"hosts":[{"name":"fresh-host"}],"devices":[{"id":"tor-fresh","kind":""}]}"""),
             ("inventory replace with a bad item", "/v1/inventory?replace=true", """{"hosts":[{"name":"fresh-host"},{"name":"a\u0000b"}]}"""),
             ("inventory replace=TRUE", "/v1/inventory?replace=TRUE", """{"hosts":[]}"""),
             // Found by the fuzz loop: a key that cannot be a path segment could be imported and never read or deleted again.
@@ -431,6 +457,15 @@ public static class HostileCatalog
         add("PUT host name SOH", HttpMethod.Put, "/v1/hosts/a%01b", host, Sender.Admin, Bad);
         add("PUT host name newline", HttpMethod.Put, "/v1/hosts/a%0Ab", host, Sender.Admin, Bad);
         add("PUT host name 256", HttpMethod.Put, "/v1/hosts/" + new string('h', 256), host, Sender.Admin, Bad);
+        add("PUT device id SOH", HttpMethod.Put, "/v1/devices/a%01b", B("""{"kind":"switch"}"""), Sender.Admin, Bad);
+        add("PUT device id 256", HttpMethod.Put, "/v1/devices/" + new string('d', 256), B("""{"kind":"switch"}"""), Sender.Admin, Bad);
+        add("PUT device as project", HttpMethod.Put, "/v1/devices/tor-zulu-1", B("""{"kind":"switch"}"""), Sender.Project, 403);
+        add("PUT device as monitor", HttpMethod.Put, "/v1/devices/tor-zulu-1", B("""{"kind":"switch"}"""), Sender.Monitor, 403);
+        add("GET devices as project", HttpMethod.Get, "/v1/devices", null, Sender.Project, 403);
+        add("GET device as monitor", HttpMethod.Get, "/v1/devices/tor-zulu-1", null, Sender.Monitor, 403);
+        add("DELETE device as project", HttpMethod.Delete, "/v1/devices/tor-zulu-1", null, Sender.Project, 403);
+        add("DELETE unknown device", HttpMethod.Delete, "/v1/devices/no-such-device", null, Sender.Admin, 404);
+        add("GET unknown device", HttpMethod.Get, "/v1/devices/no-such-device", null, Sender.Admin, 404);
         add("PUT server id DEL", HttpMethod.Put, "/v1/servers/vm%7F", B("{}"), Sender.Admin, Bad);
         add("PUT server id 256", HttpMethod.Put, "/v1/servers/" + new string('s', 256), B("{}"), Sender.Admin, Bad);
         add("PUT port id SOH", HttpMethod.Put, "/v1/ports/p%01", B("{}"), Sender.Admin, Bad);

@@ -7,7 +7,7 @@ namespace Doctor.Server.Tests.Hostile;
 
 /// <summary>
 /// One service for a whole hostile suite: the shared cloud, a monitor and a project token, subscriptions of two
-/// projects, one fault, one silence and some events, so that every list has something in it to lose or leak.
+/// projects, one device, one fault, one silence and some events, so that every list has something in it to lose or leak.
 /// </summary>
 public sealed class HostileService : IAsyncLifetime
 {
@@ -25,6 +25,7 @@ public sealed class HostileService : IAsyncLifetime
     {
         _doctor = await DoctorHost.StartAsync(configure: NoRateLimits);
         await Doctor.ImportAsync(Cloud.Inventory);
+        await DoctorHost.JsonAsync(await Doctor.PutAsync("/v1/devices/tor-zulu-1", new { kind = "switch", zone = "zone-a", feeds = new[] { Cloud.Host1, Cloud.Host3 } }), 201);
         MonitorToken = await Doctor.CreateTokenAsync("monitor");
         AlphaToken = await Doctor.CreateTokenAsync("project", Cloud.Alpha);
         var beta = await Doctor.CreateTokenAsync("project", Cloud.Beta);
@@ -79,7 +80,7 @@ public sealed class HostileService : IAsyncLifetime
         var text = new StringBuilder();
         foreach (var path in new[]
                  {
-                     "/v1/hosts?limit=1000", "/v1/servers?limit=1000", "/v1/ports?limit=1000", "/v1/tokens?limit=1000",
+                     "/v1/hosts?limit=1000", "/v1/devices?limit=1000", "/v1/servers?limit=1000", "/v1/ports?limit=1000", "/v1/tokens?limit=1000",
                      "/v1/subscriptions?limit=1000", "/v1/silences?limit=1000", "/v1/faults?state=all&limit=1000", "/v1/events?limit=1000", "/healthz",
                  })
         {

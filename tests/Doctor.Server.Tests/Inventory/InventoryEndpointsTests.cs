@@ -14,6 +14,7 @@ public sealed class InventoryEndpointsTests : ApiTest
         Assert.Equal(3, result.GetProperty("hosts").GetInt32());
         Assert.Equal(5, result.GetProperty("servers").GetInt32());
         Assert.Equal(4, result.GetProperty("ports").GetInt32());
+        Assert.Equal(0, result.GetProperty("devices").GetInt32());
         Assert.Equal(0, result.GetProperty("deleted").GetInt32());
         Assert.Equal(3, (await Doctor.GetJsonAsync("/v1/hosts")).GetProperty("hosts").GetArrayLength());
         Assert.Equal(5, (await Doctor.GetJsonAsync("/v1/servers")).GetProperty("servers").GetArrayLength());
@@ -27,6 +28,13 @@ public sealed class InventoryEndpointsTests : ApiTest
     [InlineData("""{"servers": [{"id": "vm-new"}], "ports": [{"id": "p-new", "data_plane_status": "MAYBE"}]}""", "ports[0].data_plane_status")]
     [InlineData("""{"servers": [{"id": "vm-new", "project_id": 3}]}""", "project_id")]
     [InlineData("""{"hosts": {"name": "h-new"}}""", "hosts")]
+    [InlineData("""{"hosts": [{"name": "h-new"}], "devices": [{"id": "tor-new", "kind": "switch", "feeds": ["h-new", "h-new"]}]}""", "devices[0].feeds[1]")]
+    [InlineData("""{"hosts": [{"name": "h-new"}], "devices": [{"id": "tor-new", "kind": "switch"}, {"id": "pdu-new"}]}""", "devices[1].kind")]
+    [InlineData("""{"devices": [{"id": "tor-new", "kind": "switch", "feeds": ["tor-new"]}], "servers": [{"id": "vm-new"}]}""", "devices[0].feeds[0]")]
+    [InlineData("""{"devices": [{"id": "tor/new", "kind": "switch"}]}""", "devices[0].id")]
+    [InlineData("""{"devices": [{"id": "tor-new", "kind": "switch", "state": "off"}]}""", "devices[0].state")]
+    [InlineData("""{"devices": [{"id": "tor-new", "kind": "switch", "feeds": [3]}]}""", "devices[0].feeds")]
+    [InlineData("""{"hosts": [{"name": "h-new"}], "devices": [null]}""", "devices[0]")]
     public async Task Post_OneInvalidItem_RejectsWholeDocument(string document, string field)
     {
         await SeedCloudAsync();
@@ -41,12 +49,55 @@ public sealed class InventoryEndpointsTests : ApiTest
     [InlineData("""{"hosts": [{"name": "h1"}, {"name": "h2"}, {"name": "h1"}]}""", "hosts[2].name")]
     [InlineData("""{"servers": [{"id": "vm-1"}, {"id": "vm-1"}]}""", "servers[1].id")]
     [InlineData("""{"ports": [{"id": "p-1"}, {"id": "p-1"}]}""", "ports[1].id")]
+    [InlineData("""{"hosts": [{"name": "h1"}], "devices": [{"id": "tor-1", "kind": "switch"}, {"id": "tor-1", "kind": "pdu"}]}""", "devices[1].id")]
     public async Task Post_DuplicateIds_Returns400AndChangesNothing(string document, string field)
     {
         await Problem.AssertAsync(await Doctor.PostAsync("/v1/inventory", document), 400, field);
         Assert.Empty((await Doctor.GetJsonAsync("/v1/hosts")).GetProperty("hosts").EnumerateArray());
         Assert.Empty((await Doctor.GetJsonAsync("/v1/servers")).GetProperty("servers").EnumerateArray());
         Assert.Empty((await Doctor.GetJsonAsync("/v1/ports")).GetProperty("ports").EnumerateArray());
+        Assert.Empty((await Doctor.GetJsonAsync("/v1/devices")).GetProperty("devices").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Post_DocumentWithDevices_CreatesThemWithTheRest()
+    {
+        var result = await Doctor.ImportAsync("""
+            {"devices": [{"id": "tor-1", "kind": "switch", "zone": "zone-a", "feeds": ["h1", "h2"]},
+                         {"id": "pdu-1", "kind": "pdu", "feeds": ["tor-1", "h1", "h2"], "state": "down"}],
+             "hosts": [{"name": "h1", "zone": "zone-a"}, {"name": "h2", "zone": "zone-a"}]}
+            """);
+
+        Assert.Equal(2, result.GetProperty("hosts").GetInt32());
+        Assert.Equal(2, result.GetProperty("devices").GetInt32());
+        Assert.Equal(["pdu-1", "tor-1"], Ids((await Doctor.GetJsonAsync("/v1/devices")).GetProperty("devices")));
+        Assert.Equal(["pdu-1", "tor-1"], Ids((await Doctor.GetJsonAsync("/v1/devices?feeds=h2")).GetProperty("devices")));
+        var pdu = await Doctor.GetJsonAsync("/v1/devices/pdu-1");
+        Assert.Equal("down", pdu.GetProperty("state").GetString());
+        Assert.Equal(["tor-1", "h1", "h2"], pdu.GetProperty("feeds").EnumerateArray().Select(e => e.GetString()));
+
+        // Imported again without state: the current state stays, as with hosts.
+        await Doctor.ImportAsync("""{"devices": [{"id": "pdu-1", "kind": "pdu", "feeds": ["h1"]}]}""");
+        Assert.Equal("down", (await Doctor.GetJsonAsync("/v1/devices/pdu-1")).GetProperty("state").GetString());
+    }
+
+    [Fact]
+    public async Task Post_WithReplace_RemovesDevicesTheDocumentDoesNotName()
+    {
+        await SeedCloudAsync();
+        await Doctor.ImportAsync("""{"devices": [{"id": "tor-1", "kind": "switch", "feeds": ["compute-zulu-1"]}, {"id": "tor-2", "kind": "switch", "feeds": ["compute-zulu-1"]}]}""");
+
+        var result = await Doctor.ImportAsync(Cloud.Inventory.TrimEnd().TrimEnd('}') + """, "devices": [{"id": "tor-2", "kind": "switch"}]}""", replace: true);
+
+        Assert.Equal(1, result.GetProperty("devices").GetInt32());
+        Assert.Equal(1, result.GetProperty("deleted").GetInt32());
+        Assert.Equal(["tor-2"], Ids((await Doctor.GetJsonAsync("/v1/devices")).GetProperty("devices")));
+        Assert.Empty((await Doctor.GetJsonAsync("/v1/devices?feeds=compute-zulu-1")).GetProperty("devices").EnumerateArray());
+        Assert.Equal(3, (await Doctor.GetJsonAsync("/v1/hosts")).GetProperty("hosts").GetArrayLength());
+
+        var emptied = await Doctor.ImportAsync(Cloud.Inventory, replace: true);
+        Assert.Equal(1, emptied.GetProperty("deleted").GetInt32());
+        Assert.Empty((await Doctor.GetJsonAsync("/v1/devices")).GetProperty("devices").EnumerateArray());
     }
 
     [Fact]
@@ -121,6 +172,7 @@ public sealed class InventoryEndpointsTests : ApiTest
         var hosts = await Doctor.GetJsonAsync("/v1/hosts?limit=1000");
         var servers = await Doctor.GetJsonAsync("/v1/servers?limit=1000");
         var ports = await Doctor.GetJsonAsync("/v1/ports?limit=1000");
-        return string.Join("\n", hosts.ToString(), servers.ToString(), ports.ToString());
+        var devices = await Doctor.GetJsonAsync("/v1/devices?limit=1000");
+        return string.Join("\n", hosts.ToString(), servers.ToString(), ports.ToString(), devices.ToString());
     }
 }

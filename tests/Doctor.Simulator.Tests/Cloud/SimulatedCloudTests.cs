@@ -49,6 +49,52 @@ public sealed class SimulatedCloudTests
         Assert.Equal(cloud.Vms.Select(v => v.Id).Order(), ports.Select(p => p!["server_id"]!.GetValue<string>()).Order());
     }
 
+    [Fact]
+    public void Generate_WithRacks_SameSpecAndSeed_SameCloudWithDevices()
+    {
+        var spec = new CloudSpec(Hosts: 10, VmsPerHost: 4, Projects: 3, HaPairs: 2, Zones: 2, Seed: 7, HostsPerRack: 3, SwitchesPerRack: 2, PduPerRack: true);
+        var a = SimulatedCloud.Generate(spec).ToInventory().ToJsonString();
+        var b = SimulatedCloud.Generate(spec).ToInventory().ToJsonString();
+        Assert.Equal(a, b);
+        Assert.Contains("\"devices\"", a);
+    }
+
+    [Fact]
+    public void Generate_WithRacks_SameVmsAsWithout()
+    {
+        var plain = new CloudSpec(Hosts: 6, VmsPerHost: 5, Projects: 3, HaPairs: 2, Seed: 3);
+        var racked = plain with { HostsPerRack = 2, SwitchesPerRack = 2, PduPerRack = true };
+        Assert.Equal(SimulatedCloud.Generate(plain).Vms, SimulatedCloud.Generate(racked).Vms);
+        Assert.Empty(SimulatedCloud.Generate(plain).Racks);
+        Assert.Null(SimulatedCloud.Generate(plain).ToInventory()["devices"]);
+    }
+
+    [Fact]
+    public void ToInventory_WithRacks_SwitchesFeedEveryHostAndHostsNameTheirRack()
+    {
+        var cloud = SimulatedCloud.Generate(new CloudSpec(Hosts: 5, VmsPerHost: 2, Projects: 2, HaPairs: 1, Zones: 2, HostsPerRack: 2, SwitchesPerRack: 2, PduPerRack: true));
+        var inventory = cloud.ToInventory();
+
+        var devices = inventory["devices"]!.AsArray();
+        Assert.Equal(3 * 3, devices.Count); // az1: 3 hosts → 2 racks, az2: 2 hosts → 1 rack; 2 switches and a PDU each
+        var switches = devices.Where(d => d!["kind"]!.GetValue<string>() == "switch").ToList();
+        Assert.Equal(6, switches.Count);
+        Assert.All(cloud.Hosts, h => Assert.Equal(2, switches.Count(s => s!["feeds"]!.AsArray().Any(f => f!.GetValue<string>() == h))));
+        foreach (var host in inventory["hosts"]!.AsArray())
+        {
+            var rack = host!["metadata"]!["rack"]!.GetValue<string>();
+            var zone = host["zone"]!.GetValue<string>();
+            Assert.All(devices.Where(d => d!["metadata"]!["rack"]!.GetValue<string>() == rack), d => Assert.Equal(zone, d!["zone"]!.GetValue<string>()));
+        }
+    }
+
+    [Theory]
+    [InlineData(-1, 1, false)]
+    [InlineData(2, 3, false)]
+    [InlineData(0, 1, true)]
+    public void Generate_ImpossibleRacks_Throws(int hostsPerRack, int switchesPerRack, bool pdu) =>
+        Assert.Throws<ArgumentException>(() => SimulatedCloud.Generate(new CloudSpec(HostsPerRack: hostsPerRack, SwitchesPerRack: switchesPerRack, PduPerRack: pdu)));
+
     [Theory]
     [InlineData(0, 5, 1, 0)]
     [InlineData(1, 5, 1, 1)]
