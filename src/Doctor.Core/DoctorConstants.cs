@@ -57,6 +57,18 @@ public static class DoctorConstants
     /// <summary>Cleared faults kept (in memory and in the store); older ones are dropped, oldest first.</summary>
     public const int ClearedFaultsKept = 50_000;
 
+    /// <summary>Largest failure policy file (<c>Doctor:PolicyFile</c>): 1 MiB, hundreds of times a real policy.</summary>
+    public const int MaxPolicyFileBytes = 1024 * 1024;
+
+    /// <summary>Most rules in one failure policy; the engine scans them in order for every event.</summary>
+    public const int MaxPolicyRules = 10_000;
+
+    /// <summary>Most problems listed for one bad policy file; the rest are counted, so an answer stays readable.</summary>
+    public const int MaxPolicyErrorsListed = 100;
+
+    /// <summary>Environment variable naming the failure policy file (<c>Doctor:PolicyFile</c>).</summary>
+    public const string PolicyFileVariable = "DOCTOR_POLICY_FILE";
+
     /// <summary>
     /// Southbound rate limit per token (POST /v1/events, PUT /events): a bucket of this many requests, refilled at
     /// <see cref="RateLimitEventsPerSecond"/>. Sized to let a whole fleet that shares one monitor token report at once.

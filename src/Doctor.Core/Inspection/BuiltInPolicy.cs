@@ -1,27 +1,28 @@
-using Doctor.Faults;
-using Doctor.Inventory;
-
 namespace Doctor.Inspection;
 
-/// <summary>The policy Doctor runs when no policy file is configured.</summary>
+/// <summary>
+/// The policy Doctor runs when no policy file is configured: <c>default-policy.yaml</c>, embedded and read by the
+/// same reader as operators' files, so the built-in rules can never use a feature a file cannot express.
+/// </summary>
 internal static class BuiltInPolicy
 {
-    public static readonly FailurePolicy Value = new(
-    [
-        new PolicyRule { Match = "compute.host.down", Severity = Severity.Critical, Effect = Effect.HostDown, ProbableCause = "host failure" },
-        new PolicyRule { Match = "compute.host.up", Clears = ["compute.host.down", PolicyDefaults.EscalatedFaultType] },
-        new PolicyRule { Match = "compute.host.nic.down", Severity = Severity.Major, Effect = Effect.PortsDown, ProbableCause = "network interface failure" },
-        new PolicyRule { Match = "compute.host.nic.up", Clears = ["compute.host.nic.down"] },
-        new PolicyRule { Match = "compute.instance.down", Target = ResourceType.Server, Severity = Severity.Critical, Effect = Effect.ServerError, ProbableCause = "instance failure" },
-        new PolicyRule { Match = "compute.instance.up", Target = ResourceType.Server, Clears = ["compute.instance.down"] },
-        new PolicyRule { Match = "network.switch.down", Target = ResourceType.Device, Severity = Severity.Critical, Effect = Effect.DeviceDown, ProbableCause = "network switch failure" },
-        new PolicyRule { Match = "network.switch.up", Target = ResourceType.Device, Clears = ["network.switch.down"] },
-        new PolicyRule { Match = "power.pdu.down", Target = ResourceType.Device, Severity = Severity.Critical, Effect = Effect.DeviceDown, ProbableCause = "power supply failure" },
-        new PolicyRule { Match = "power.pdu.up", Target = ResourceType.Device, Clears = ["power.pdu.down"] },
-        new PolicyRule
+    /// <summary>Name of the embedded resource (and of the source in <c>GET /v1/policy</c>'s terms, "built-in").</summary>
+    public const string ResourceName = "Doctor.Inspection.default-policy.yaml";
+
+    private static readonly Lazy<FailurePolicy> Loaded = new(() => PolicyFile.Parse(Text, ResourceName));
+
+    /// <summary>Parsed at first use; a broken resource is a build defect, and the tests load it.</summary>
+    public static FailurePolicy Value => Loaded.Value;
+
+    /// <summary>The YAML text of the built-in policy.</summary>
+    public static string Text
+    {
+        get
         {
-            Match = "compute.host.temperature.high", Severity = Severity.Warning, ProbableCause = "temperature high",
-            Aggregate = new Aggregation(),
-        },
-    ], new GroupRule());
+            using var stream = typeof(BuiltInPolicy).Assembly.GetManifestResourceStream(ResourceName)
+                ?? throw new InvalidOperationException($"the embedded resource {ResourceName} is missing");
+            using var reader = new StreamReader(stream);
+            return reader.ReadToEnd();
+        }
+    }
 }

@@ -12,6 +12,7 @@ using Doctor.Server.Access;
 using Doctor.Server.Events;
 using Doctor.Server.Faults;
 using Doctor.Server.Http;
+using Doctor.Server.Inspection;
 using Doctor.Server.Inventory;
 using Doctor.Server.Silences;
 using Doctor.Server.Subscriptions;
@@ -44,8 +45,9 @@ public static class DoctorApp
         options.Urls = builder.Configuration["DOCTOR_URLS"] ?? options.Urls;
         options.AdminToken = builder.Configuration[DoctorConstants.AdminTokenVariable] ?? options.AdminToken;
         options.SecretKey = builder.Configuration[SecretKeys.Variable] ?? options.SecretKey;
+        options.PolicyFile = builder.Configuration[DoctorConstants.PolicyFileVariable] ?? options.PolicyFile;
         configure?.Invoke(options);
-        var certificate = Validate(options);
+        var certificate = Validate(options, out var policy);
         // Null: the store keeps the key in the data directory's secret.key.
         var secrets = string.IsNullOrWhiteSpace(options.SecretKey) ? null : new SecretSealer(SecretKeys.Parse(options.SecretKey));
 
@@ -73,7 +75,10 @@ public static class DoctorApp
         services.AddSingleton(options.Delivery);
         services.AddSingleton(new CallbackPolicy(options.Delivery.DeniedNetworks, options.Delivery.AllowedNetworks));
         services.AddSingleton<IDoctorStore>(sp => new SqliteStore(options.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteStore>>(), secrets));
-        services.AddSingleton(new PolicySource(FailurePolicy.Default));
+        services.AddSingleton(new PolicySource(policy));
+        services.AddSingleton(sp => new PolicyReloader(
+            sp.GetRequiredService<PolicySource>(), options.PolicyFile, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyReloader>>()));
+        services.AddHostedService<PolicySignals>();
         services.AddSingleton<TimelineBook>();
         services.AddSingleton<FaultProcessor>();
         services.AddSingleton(sp => WebhookClient(sp.GetRequiredService<CallbackPolicy>(), options.Delivery));
@@ -118,6 +123,7 @@ public static class DoctorApp
         app.MapFaults();
         app.MapSubscriptions();
         app.MapSilences();
+        app.MapPolicy();
         return app;
     }
 
@@ -198,9 +204,13 @@ public static class DoctorApp
         return new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
-    /// <summary>Checks every setting (all errors at once, each naming its setting); returns the listener's certificate.</summary>
-    private static X509Certificate2? Validate(DoctorServerOptions options)
+    /// <summary>
+    /// Checks every setting (all errors at once, each naming its setting); returns the listener's certificate and the
+    /// failure policy to start with.
+    /// </summary>
+    private static X509Certificate2? Validate(DoctorServerOptions options, out FailurePolicy policy)
     {
+        policy = FailurePolicy.Default;
         if (string.IsNullOrWhiteSpace(options.DataDir))
             throw new OptionsValidationException(nameof(options.DataDir), typeof(DoctorServerOptions), ["Doctor:DataDir must not be empty"]);
         var d = options.Delivery;
@@ -225,6 +235,28 @@ public static class DoctorApp
         }
 
         options.RateLimits.Validate(errors);
+        if (!string.IsNullOrWhiteSpace(options.PolicyFile))
+        {
+            // A full path, so the logs, GET /v1/policy and every reload name the same file whatever the working directory.
+            try
+            {
+                options.PolicyFile = Path.GetFullPath(options.PolicyFile);
+                policy = PolicyFile.Load(options.PolicyFile);
+            }
+            catch (PolicyFileException ex)
+            {
+                errors.Add($"Doctor:PolicyFile ({DoctorConstants.PolicyFileVariable}): {ex.Message}");
+            }
+            catch (ArgumentException ex)
+            {
+                errors.Add($"Doctor:PolicyFile ({DoctorConstants.PolicyFileVariable}) is not a path: {ex.Message}");
+            }
+        }
+        else
+        {
+            options.PolicyFile = null; // an empty setting means the built-in policy, as unset does
+        }
+
         if (!string.IsNullOrWhiteSpace(options.SecretKey))
         {
             try

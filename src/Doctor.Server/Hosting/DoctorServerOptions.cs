@@ -32,6 +32,13 @@ public sealed class DoctorServerOptions
     public TlsOptions Tls { get; set; } = new();
 
     /// <summary>
+    /// The failure policy file (YAML or JSON, docs/operations.md "Failure policy"); env <c>DOCTOR_POLICY_FILE</c>.
+    /// Default: unset, the built-in policy. Read at start (a bad file stops the start) and again on SIGHUP or
+    /// <c>POST /v1/policy/reload</c>.
+    /// </summary>
+    public string? PolicyFile { get; set; }
+
+    /// <summary>
     /// Base64 of the 256-bit key that encrypts webhook secrets in <c>state.db</c>; env <c>DOCTOR_SECRET_KEY</c>.
     /// Default: unset, the key lives in <c>secret.key</c> in the data directory (created 0600 on the first start).
     /// </summary>

@@ -29,6 +29,7 @@ public static class Problems
         409 => "Conflict",
         413 => "Body too large",
         415 => "Unsupported content type",
+        422 => "Invalid content",
         429 => "Too many requests",
         503 => "Service unavailable",
         _ => "Error",
