@@ -149,6 +149,10 @@ internal sealed class PolicyReader
                 var at = f["aggregate"];
                 if (severityGiven && severity == Severity.Critical)
                     Error($"{path}.aggregate", "aggregation escalates repeated non-critical faults; this rule's severity is critical", at.Start);
+                // The engine counts faults per host (requirement 3.3.2's "unavailable" is a host's state): refuse what
+                // it would silently never escalate.
+                if (target != ResourceType.Host)
+                    Error($"{path}.aggregate", "aggregation is supported on host rules only (target: host)", at.Start);
                 CheckEffectFits(aggregate.EscalateTo, target, $"{path}.aggregate.escalate_to", at);
             }
         }

@@ -25,8 +25,13 @@ public static class FaultEndpoints
         string? HostId,
         [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? EventId,
         string EventTime, string RaisedAt, string? ClearedAt, string ProbableCause, bool IsRootCause, IReadOnlyList<string> CorrelatedFaultIds,
-        IReadOnlyDictionary<string, string> Details, string Effect)
+        IReadOnlyDictionary<string, string> Details, string Effect,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] string? SuppressedBy)
     {
+        /// <summary>Tenants never see what was kept from them (SPEC §4: a silenced fault is never sent to tenants).</summary>
+        public static bool Visible(Fault f, Caller caller) =>
+            caller.CanSee(f.ProjectId) && (caller.IsAdmin || (!f.ResourceType.IsPhysical() && !f.IsSuppressed));
+
         public static FaultView Of(Fault f, Caller caller, FaultTable all)
         {
             var admin = caller.IsAdmin;
@@ -37,7 +42,7 @@ public static class FaultEndpoints
                 f.FaultId, f.FaultType, f.Severity.Name(), f.IsActive ? "active" : "cleared", f.ResourceType.Name(), f.ResourceId, f.ProjectId,
                 admin ? f.Host : null, HostIdentity.For(f.ProjectId, f.Host), admin ? f.EventId : null,
                 Rfc3339.Format(f.EventTime), Rfc3339.Format(f.RaisedAt), f.ClearedAt is { } c ? Rfc3339.Format(c) : null, f.ProbableCause,
-                f.IsRootCause, correlated, admin ? f.Details : new Dictionary<string, string>(), f.Effect.Name());
+                f.IsRootCause, correlated, admin ? f.Details : new Dictionary<string, string>(), f.Effect.Name(), admin ? f.SuppressedBy : null);
         }
     }
 
@@ -64,7 +69,7 @@ public static class FaultEndpoints
         var state = request.Query["state"].ToString();
         if (state is not ("" or "active" or "cleared" or "all"))
             throw new RequestException(Problems.BadRequest("state", "state must be active, cleared or all"));
-        var resourceType = Query.Enum<ResourceType>(request, "resource_type", ResourceTypes.TryParse, "host, server, port, device");
+        var resourceType = Query.Enum<ResourceType>(request, "resource_type", ResourceTypes.TryParse, "host, server, port, device, server_group");
         var resourceId = Query.Identifier(request, "resource_id");
         var faultType = Query.Identifier(request, "fault_type");
         var minSeverity = Query.Enum<Severity>(request, "min_severity", Severities.TryParse, "critical, major, minor, warning, indeterminate");
@@ -73,7 +78,7 @@ public static class FaultEndpoints
 
         var faults = engine.State.Faults.All;
         bool Matches(Fault f) =>
-            caller.CanSee(f.ProjectId) && (caller.IsAdmin || !f.ResourceType.IsPhysical()) &&
+            FaultView.Visible(f, caller) &&
             state switch { "cleared" => !f.IsActive, "all" => true, _ => f.IsActive } &&
             (resourceType is null || f.ResourceType == resourceType) &&
             (resourceId is null || f.ResourceId == resourceId) &&
@@ -88,7 +93,7 @@ public static class FaultEndpoints
     {
         var caller = context.Caller();
         var faults = engine.State.Faults.All;
-        return faults.Get(faultId) is { } fault && caller.CanSee(fault.ProjectId) && (caller.IsAdmin || !fault.ResourceType.IsPhysical())
+        return faults.Get(faultId) is { } fault && FaultView.Visible(fault, caller)
             ? TypedResults.Json(FaultView.Of(fault, caller, faults), DoctorJson.Options)
             : Problems.NotFound($"fault {faultId}");
     }

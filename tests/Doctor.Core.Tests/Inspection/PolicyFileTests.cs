@@ -172,6 +172,7 @@ public sealed class PolicyFileTests
         { "version: 1\nrules:\n  - match: a\n    aggregate: {window: 0s}\n", "rules[0].aggregate.window: \"0s\" must be a positive duration" },
         { "version: 1\nrules:\n  - match: a\n    aggregate: {window: -5}\n", "rules[0].aggregate.window: \"-5\" must be a positive duration" },
         { "version: 1\nrules:\n  - match: a\n    aggregate: {window: soon}\n", "rules[0].aggregate.window: \"soon\" must be a positive duration" },
+        { "version: 1\nrules:\n  - match: a\n    target: server\n    effect: server_error\n    severity: minor\n    aggregate: {escalate_to: server_error}\n", "rules[0].aggregate: aggregation is supported on host rules only" },
         { "version: 1\nrules:\n  - match: a\n    aggregate: {window: 2d}\n", "rules[0].aggregate.window: \"2d\"" },
         { "version: 1\nrules:\n  - match: a\n    aggregate: {escalate_to: notify_only}\n", "rules[0].aggregate.escalate_to: must not be notify_only" },
         { "version: 1\nrules:\n  - match: a\n    aggregate: {escalate_to: server_error}\n", "rules[0].aggregate.escalate_to: server_error applies to target server" },
