@@ -11,13 +11,22 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 namespace Doctor.Cli.Bench;
 
 /// <summary>Parameters of the fault → webhook latency benchmark.</summary>
-/// <param name="HostsPerSwitch">When positive, the hosts hang off top-of-rack switches, this many each (the map a switch
-/// failure bench needs); the scenario measured is still a host failure.</param>
-public sealed record FaultBenchOptions(int VmsPerHost, int Projects, int Hosts, int Runs, int Warmup, string? JsonPath, bool InProcess = false, int HostsPerSwitch = 0);
+/// <param name="HostsPerSwitch">When positive, the hosts hang off top-of-rack switches, this many each.</param>
+/// <param name="FailSwitch">Fail a switch (every host behind it, every VM on them) instead of one host.</param>
+public sealed record FaultBenchOptions(
+    int VmsPerHost, int Projects, int Hosts, int Runs, int Warmup, string? JsonPath, bool InProcess = false, int HostsPerSwitch = 0, bool FailSwitch = false)
+{
+    /// <summary>VMs behind the failed resource.</summary>
+    public int AffectedVms => FailSwitch ? VmsPerHost * Math.Min(HostsPerSwitch, Hosts) : VmsPerHost;
+
+    /// <summary>Owners of those VMs: each must get its one notification for a run to end.</summary>
+    public int Owners => Math.Min(Projects, AffectedVms);
+}
 
 /// <summary>
 /// Event → every owner's webhook, end to end on loopback: a real Doctor server (SQLite, fsync on), real HTTP
-/// consumers, one monotonic clock. Each run fails one host, waits for every owner's notification, then recovers it.
+/// consumers, one monotonic clock. Each run fails one host (or one switch and every host behind it), waits for every
+/// owner's notification, then recovers it.
 /// </summary>
 public static class FaultLatencyBench
 {
@@ -55,10 +64,12 @@ public static class FaultLatencyBench
         for (var h = 0; h < o.Hosts; h++)
         {
             hosts.Add(new JsonObject { ["name"] = $"host-{h}", ["zone"] = "az1" });
+            // Owners run on consecutive VMs across hosts, so a host has min(projects, VMs) owners and a switch's hosts
+            // together min(projects, their VMs).
             for (var v = 0; v < o.VmsPerHost; v++)
             {
                 var id = $"vm-{h}-{v}";
-                servers.Add(new JsonObject { ["id"] = id, ["name"] = id, ["project_id"] = $"project-{v % o.Projects}", ["host"] = $"host-{h}" });
+                servers.Add(new JsonObject { ["id"] = id, ["name"] = id, ["project_id"] = $"project-{(h * o.VmsPerHost + v) % o.Projects}", ["host"] = $"host-{h}" });
                 ports.Add(new JsonObject { ["id"] = $"port-{h}-{v}", ["server_id"] = id, ["network_id"] = "net-1" });
             }
         }
@@ -84,7 +95,8 @@ public static class FaultLatencyBench
 
     private static async Task<Measured> MeasureAsync(DoctorClient admin, WebhookReceiver receiver, FaultBenchOptions o, CancellationToken ct)
     {
-        var expected = Math.Min(o.Projects, o.VmsPerHost);
+        var expected = o.Owners;
+        var switches = o.FailSwitch ? (o.Hosts + o.HostsPerSwitch - 1) / o.HostsPerSwitch : 0;
         var arrivals = new List<long>();
         TaskCompletionSource? done = null;
         var remaining = 0;
@@ -102,7 +114,10 @@ public static class FaultLatencyBench
         var total = o.Warmup + o.Runs;
         for (var run = 0; run < total; run++)
         {
-            var host = $"host-{run % o.Hosts}";
+            // RackTopology numbers racks from 1 in host order, one switch each here.
+            var (type, detail, target) = o.FailSwitch
+                ? ("device", "device_id", $"tor-{run % switches + 1:000}-1")
+                : ("host", "hostname", $"host-{run % o.Hosts}");
             lock (arrivals)
             {
                 arrivals.Clear();
@@ -110,7 +125,7 @@ public static class FaultLatencyBench
                 done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
-            var body = EventJson($"bench-{run}-down", "compute.host.down", host);
+            var body = EventJson($"bench-{run}-down", o.FailSwitch ? "network.switch.down" : "compute.host.down", detail, target);
             var start = Stopwatch.GetTimestamp();
             using (var response = await admin.Http.PostAsync("v1/events", new StringContent(body, Encoding.UTF8, "application/json"), ct))
             {
@@ -130,7 +145,7 @@ public static class FaultLatencyBench
                     measured.All.Add(Stopwatch.GetElapsedTime(start, arrivals.Max()).TotalMilliseconds);
                 }
 
-                await CollectTimelineAsync(admin, host, measured.Checkpoints, ct);
+                await CollectTimelineAsync(admin, type, target, measured.Checkpoints, ct);
             }
 
             lock (arrivals)
@@ -139,7 +154,7 @@ public static class FaultLatencyBench
                 done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             }
 
-            var up = EventJson($"bench-{run}-up", "compute.host.up", host);
+            var up = EventJson($"bench-{run}-up", o.FailSwitch ? "network.switch.up" : "compute.host.up", detail, target);
             using (await admin.Http.PostAsync("v1/events", new StringContent(up, Encoding.UTF8, "application/json"), ct))
             {
             }
@@ -150,18 +165,18 @@ public static class FaultLatencyBench
         return measured with { Notifications = receiver.All.Count };
     }
 
-    private static string EventJson(string id, string type, string host) => new JsonObject
+    private static string EventJson(string id, string type, string detail, string target) => new JsonObject
     {
         ["event"] = new JsonObject
         {
             ["id"] = id, ["time"] = DateTime.UtcNow.ToString("O"), ["type"] = type,
-            ["details"] = new JsonObject { ["hostname"] = host, ["source"] = "bench" },
+            ["details"] = new JsonObject { [detail] = target, ["source"] = "bench" },
         },
     }.ToJsonString();
 
-    private static async Task CollectTimelineAsync(DoctorClient admin, string host, Dictionary<string, List<double>> checkpoints, CancellationToken ct)
+    private static async Task CollectTimelineAsync(DoctorClient admin, string type, string id, Dictionary<string, List<double>> checkpoints, CancellationToken ct)
     {
-        foreach (var (name, ms) in await TimelineReader.ForHostAsync(admin, host, ct))
+        foreach (var (name, ms) in await TimelineReader.ForResourceAsync(admin, type, id, ct))
             Add(checkpoints, name, ms);
     }
 
@@ -177,7 +192,8 @@ public static class FaultLatencyBench
         var ack = Percentiles.Of(m.Ack);
         var first = Percentiles.Of(m.First);
         var all = Percentiles.Of(m.All);
-        Console.WriteLine($"fault → webhook, {o.VmsPerHost} VMs of {Math.Min(o.Projects, o.VmsPerHost)} owners on the failed host, {o.Runs} runs (+{o.Warmup} warm-up), SQLite fsync on, server {(o.InProcess ? "in this process" : "in its own process")}");
+        var what = o.FailSwitch ? $"behind the failed switch ({Math.Min(o.HostsPerSwitch, o.Hosts)} hosts)" : "on the failed host";
+        Console.WriteLine($"fault → webhook, {o.AffectedVms} VMs of {o.Owners} owners {what}, {o.Runs} runs (+{o.Warmup} warm-up), SQLite fsync on, server {(o.InProcess ? "in this process" : "in its own process")}");
         Console.WriteLine($"  202 accepted (durable):    {ack}");
         Console.WriteLine($"  first owner notified:      {first}");
         Console.WriteLine($"  every owner notified:      {all}");
@@ -195,8 +211,10 @@ public static class FaultLatencyBench
             ["scenario"] = "fault_latency",
             ["date"] = DateTime.UtcNow.ToString("O"),
             ["machine"] = new JsonObject { ["cores"] = Environment.ProcessorCount, ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription, ["runtime"] = Environment.Version.ToString() },
+            ["failed"] = o.FailSwitch ? "switch" : "host",
             ["vms_on_failed_host"] = o.VmsPerHost,
-            ["owners"] = Math.Min(o.Projects, o.VmsPerHost),
+            ["affected_vms"] = o.AffectedVms,
+            ["owners"] = o.Owners,
             ["runs"] = o.Runs,
             ["hosts_per_switch"] = o.HostsPerSwitch,
             ["accepted_ms"] = ack.ToJson(),

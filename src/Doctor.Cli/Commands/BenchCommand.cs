@@ -17,15 +17,26 @@ public static class BenchCommand
         var inProcess = new Option<bool>("--in-process") { Description = "host Doctor in the benchmark's process instead of its own" };
         var hostsPerSwitch = new Option<int>("--hosts-per-switch")
         {
-            Description = "put the hosts behind top-of-rack switches, N hosts each (0: no switches); the failure injected is still a host's",
+            Description = "put the hosts behind top-of-rack switches, N hosts each (0: no switches)",
             DefaultValueFactory = _ => 0,
         };
-        var fault = new Command("fault", "Event → every owner's webhook latency for one failed host") { vms, projects, hosts, runs, warmup, json, inProcess, hostsPerSwitch };
+        var fail = new Option<string>("--fail")
+        {
+            Description = "what fails: host (compute.host.down) or switch (network.switch.down; needs --hosts-per-switch)",
+            DefaultValueFactory = _ => "host",
+        };
+        fail.AcceptOnlyFromAmong("host", "switch");
+        var fault = new Command("fault", "Event → every owner's webhook latency for one failed host or switch") { vms, projects, hosts, runs, warmup, json, inProcess, hostsPerSwitch, fail };
+        fault.Validators.Add(result =>
+        {
+            if (result.GetValue(fail) == "switch" && result.GetValue(hostsPerSwitch) <= 0)
+                result.AddError("--fail switch needs --hosts-per-switch N (the hosts behind each switch)");
+        });
         fault.SetAction((result, cancellationToken) => FaultLatencyBench.RunAsync(
             new FaultBenchOptions(
                 Positive(result.GetValue(vms)), Positive(result.GetValue(projects)), Positive(result.GetValue(hosts)),
                 Positive(result.GetValue(runs)), Math.Max(0, result.GetValue(warmup)), result.GetValue(json), result.GetValue(inProcess),
-                NotNegative(result.GetValue(hostsPerSwitch))),
+                NotNegative(result.GetValue(hostsPerSwitch)), result.GetValue(fail) == "switch"),
             cancellationToken));
         var engineRuns = new Option<int>("--runs") { Description = "measured failures", DefaultValueFactory = _ => 2000 };
         var engineVms = new Option<int>("--vms") { Description = "VMs on each host", DefaultValueFactory = _ => 50 };

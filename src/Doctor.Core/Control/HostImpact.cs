@@ -15,12 +15,14 @@ internal static class HostImpact
 {
     /// <param name="asRoot">The host is the root's resource (the event named it); otherwise it is derived (a device fed it).</param>
     /// <param name="kind">The fault this host and its resources get; null: the outbreak's own.</param>
-    public static void Apply(Outbreak o, string hostName, Effect effect, bool asRoot, FaultKind? kind = null, IEnumerable<string>? alsoCorrelated = null)
+    /// <param name="profile">Mark the profiler's checkpoints here (one host); a device outbreak marks them itself.</param>
+    public static void Apply(
+        Outbreak o, string hostName, Effect effect, bool asRoot, FaultKind? kind = null, IEnumerable<string>? alsoCorrelated = null, bool profile = true)
     {
         var map = o.Context.Map;
         var state = o.Context.State;
         var at = o.Context.At;
-        var timeline = o.Context.Timeline;
+        var timeline = profile ? o.Context.Timeline : null;
         var host = map.Host(hostName)!;
         var servers = effect is Effect.HostDown or Effect.NotifyOnly ? map.ServersOn(hostName) : [];
         var portIds = AffectedPorts(map, hostName, map.ServersOn(hostName), effect);

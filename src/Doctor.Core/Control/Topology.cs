@@ -87,14 +87,26 @@ internal static class Topology
             }
         }
 
+        var timeline = o.Context.Timeline;
+        timeline?.Mark(Profiling.Checkpoint.FoundAffected);
         var redundancyLost = new FaultKind(PolicyDefaults.RedundancyLostFaultType, Faults.Severity.Warning, "redundancy lost", Effect.NotifyOnly);
+        var firstDown = true;
         foreach (var host in hosts)
         {
             if (IsCutOff(map, host))
-                HostImpact.Apply(o, host, Effect.HostDown, asRoot: false);
+            {
+                HostImpact.Apply(o, host, Effect.HostDown, asRoot: false, profile: false);
+                if (firstDown)
+                    timeline?.Mark(Profiling.Checkpoint.MarkedHostDown); // the first host fenced: its owners are next
+                firstDown = false;
+            }
             else
-                HostImpact.Apply(o, host, Effect.NotifyOnly, asRoot: false, redundancyLost);
+            {
+                HostImpact.Apply(o, host, Effect.NotifyOnly, asRoot: false, redundancyLost, profile: false);
+            }
         }
+
+        timeline?.Mark(Profiling.Checkpoint.SetVmError);
 
         var root = o.Root(ResourceType.Device, device.Id, null, null, heldBy?.PriorValue ?? prior);
         o.AddFirst(DeviceResource(device, root));
