@@ -3,6 +3,7 @@ using Doctor.Access;
 using Doctor.Core.Tests.Support;
 using Doctor.Events;
 using Doctor.Faults;
+using Doctor.Inspection;
 using Doctor.Inventory;
 using Doctor.Notification;
 using Doctor.State;
@@ -390,5 +391,48 @@ public sealed class DoctorEngineTests : IDisposable
             [.. JsonDocument.Parse(r.Body).RootElement.GetProperty("resources").EnumerateArray().Select(e => e.GetProperty("resource_id").GetString()!)];
         Assert.Equal(["vm-a1", "vm-a2", "vm-a3", "port-a1", "port-a2"], Resources(toA));
         Assert.Equal(["vm-b1", "port-b1"], Resources(toB));
+    }
+
+    [Fact]
+    public async Task PostAsync_RepeatedWarnings_EscalateWhenThreeFallInTheWindowAndAReplayEscalatesAlike()
+    {
+        // compute.host.temperature.high: warning, aggregated (3 within 60 s) by the built-in policy. Reports at 0, 40
+        // and 90 s leave only two in any window; the fourth at 95 s makes three (40, 90, 95).
+        var offsets = new[] { 0, 40, 90, 95 };
+        RawEvent Warning(int i) => TestMap.HostEvent("compute.host.temperature.high", "compute-1", $"t-{i}");
+        string[] live;
+        using (var liveDir = new TempDirectory())
+        {
+            var clock = new ManualTimeProvider(TestMap.Start);
+            await using var doctor = await EngineHarness.StartAsync(liveDir.Path, clock);
+            await doctor.SeedAsync();
+            for (var i = 0; i < offsets.Length; i++)
+            {
+                clock.Advance(TimeSpan.FromSeconds(offsets[i] - (i == 0 ? 0 : offsets[i - 1])));
+                await doctor.PostAsync(Warning(i));
+                var escalated = doctor.State.Faults.All.After(null).Any(f => f.FaultType == PolicyDefaults.EscalatedFaultType);
+                Assert.Equal(i == offsets.Length - 1, escalated);
+            }
+
+            Assert.False(doctor.State.Map.Hosts.Get("compute-1")!.Up);
+            live = StateSummary.Of(doctor.State);
+        }
+
+        // The same reports recorded at the same times but applied only at the next start: the same escalation.
+        var replayClock = new ManualTimeProvider(TestMap.Start);
+        await using (var seeded = await EngineHarness.StartAsync(_dir.Path, replayClock))
+            await seeded.SeedAsync();
+        var store = new SqliteStore(_dir.Path, replayClock, NullLogger<SqliteStore>.Instance);
+        await store.LoadAsync(CancellationToken.None);
+        for (var i = 0; i < offsets.Length; i++)
+        {
+            replayClock.Advance(TimeSpan.FromSeconds(offsets[i] - (i == 0 ? 0 : offsets[i - 1])));
+            await Eventually.Within(store.AppendAsync([Warning(i)], 1, CancellationToken.None), "the append");
+        }
+
+        await store.DisposeAsync();
+        await using var replayed = await EngineHarness.StartAsync(_dir.Path, replayClock);
+
+        Assert.Equal(live, StateSummary.Of(replayed.State));
     }
 }
