@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -23,14 +22,14 @@ public sealed class HostFailureTests : IAsyncLifetime
     private readonly TempDirectory _data = new();
     private DoctorProcess _doctor = null!;
     private WebhookReceiver _receiver = null!;
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<ReceivedNotification>> _byProject = new();
+    private readonly Inboxes _inboxes = new();
     private readonly Dictionary<string, string> _subscriptions = [];
 
     public async Task InitializeAsync()
     {
         _doctor = await DoctorProcess.StartAsync(_data.Path);
         _receiver = await WebhookReceiver.StartAsync();
-        _receiver.OnReceived = r => _byProject.GetOrAdd(r.Path.Trim('/'), _ => new()).Enqueue(r);
+        _inboxes.Attach(_receiver);
 
         using var admin = _doctor.Client();
         await admin.PostJsonAsync("/v1/inventory", Inventory());
@@ -160,19 +159,7 @@ public sealed class HostFailureTests : IAsyncLifetime
         },
     };
 
-    private async Task<ReceivedNotification> NextAsync(string project)
-    {
-        var queue = _byProject.GetOrAdd(project, _ => new());
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            if (queue.TryDequeue(out var received))
-                return received;
-            await Task.Delay(5);
-        }
-
-        throw new TimeoutException($"no notification for {project} within 10 s; doctor said:\n{_doctor.Output}");
-    }
+    private Task<ReceivedNotification> NextAsync(string project) => _inboxes.NextAsync(project, () => _doctor.Output);
 
     private static void AssertNotification(ReceivedNotification received, string project, string type, string[] vms, string host = "compute-1")
     {

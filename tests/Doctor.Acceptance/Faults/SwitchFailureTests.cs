@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -20,7 +19,7 @@ public sealed class SwitchFailureTests : IAsyncLifetime
     private static readonly string[] Projects = ["tenant-a", "tenant-b", "tenant-c"];
 
     private readonly TempDirectory _data = new();
-    private readonly ConcurrentDictionary<string, ConcurrentQueue<ReceivedNotification>> _byReceiver = new();
+    private readonly Inboxes _inboxes = new();
     private DoctorProcess _doctor = null!;
     private WebhookReceiver _receiver = null!;
     private HttpClient _monitor = null!;
@@ -29,7 +28,7 @@ public sealed class SwitchFailureTests : IAsyncLifetime
     {
         _doctor = await DoctorProcess.StartAsync(_data.Path);
         _receiver = await WebhookReceiver.StartAsync();
-        _receiver.OnReceived = r => _byReceiver.GetOrAdd(r.Path.Trim('/'), _ => new()).Enqueue(r);
+        _inboxes.Attach(_receiver);
 
         using var admin = _doctor.Client();
         await admin.PostJsonAsync("/v1/inventory", Inventory());
@@ -132,7 +131,7 @@ public sealed class SwitchFailureTests : IAsyncLifetime
         Assert.Equal("normal", (await admin.GetJsonAsync("/v1/servers/a-1"))["state"]!.GetValue<string>());
         Assert.Equal("ACTIVE", (await admin.GetJsonAsync("/v1/ports/a-3-port"))["data_plane_status"]!.GetValue<string>());
         Assert.Empty((await admin.GetJsonAsync("/v1/faults?state=active"))["faults"]!.AsArray());
-        Assert.Empty(Queue("tenant-a"));
+        Assert.Empty(_inboxes.Of("tenant-a"));
     }
 
     [Fact]
@@ -176,21 +175,7 @@ public sealed class SwitchFailureTests : IAsyncLifetime
         },
     };
 
-    private ConcurrentQueue<ReceivedNotification> Queue(string name) => _byReceiver.GetOrAdd(name, _ => new());
-
-    private async Task<ReceivedNotification> NextAsync(string name)
-    {
-        var queue = Queue(name);
-        var waited = Stopwatch.StartNew();
-        while (waited.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            if (queue.TryDequeue(out var received))
-                return received;
-            await Task.Delay(5);
-        }
-
-        throw new TimeoutException($"no notification for {name} within 10 s; doctor said:\n{_doctor.Output}");
-    }
+    private Task<ReceivedNotification> NextAsync(string name) => _inboxes.NextAsync(name, () => _doctor.Output);
 
     private static async Task<JsonNode> Eventually(Func<Task<JsonNode>> read, Func<JsonNode, bool> done)
     {
