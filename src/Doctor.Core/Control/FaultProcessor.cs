@@ -51,16 +51,19 @@ public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines
     private static ProcessResult Raise(EventContext c, FailurePolicy policy, PolicyRule rule, string targetId, bool byAdmin)
     {
         var faultType = rule.FaultType ?? c.Event.Type;
+        string? explainedBy = null;
         foreach (var active in c.State.Faults.ActiveOn(rule.Target, targetId))
         {
-            // A second report of what is already explained joins the existing fault instead of raising a storm. An
-            // admin's force-down joins only the admin's own: joining a monitor's fault would let the monitor's
-            // compute.host.up lift what the admin forced.
+            // A second report of the same fault joins it instead of raising a storm. An admin's force-down joins only
+            // the admin's own: joining a monitor's fault would let the monitor's compute.host.up lift what the admin forced.
             if (active.IsRootCause && active.FaultType == faultType && (!byAdmin || active.ByAdmin))
                 return Repeated(c, policy, rule, active);
             if (!byAdmin && Explains(active.Effect, rule.Target))
-                return Correlated(c, active.IsRootCause ? active.FaultId : active.CorrelatedFaultIds[0]);
+                explainedBy ??= active.IsRootCause ? active.FaultId : active.CorrelatedFaultIds[0];
         }
+
+        if (explainedBy is not null && rule.Effect == Effect.NotifyOnly)
+            return Correlated(c, explainedBy); // a warning about a resource that is down tells nothing new
 
         var kind = new FaultKind(faultType, SeverityOf(rule, c.Event), rule.ProbableCause, rule.Effect);
         var details = byAdmin ? AdminDetails(c.Event) : c.Event.Details;
@@ -72,8 +75,10 @@ public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines
                     return Ignored(c, $"unknown host {targetId}");
                 if (rule.Effect is not (Effect.HostDown or Effect.PortsDown or Effect.NotifyOnly))
                     return Ignored(c, $"the effect {rule.Effect.Name()} does not apply to a host");
-                var o = new Outbreak(c, kind, details, byAdmin);
+                var o = new Outbreak(c, kind, details, byAdmin, explainedBy: explainedBy);
                 HostImpact.Apply(o, targetId, rule.Effect, asRoot: true);
+                if (explainedBy is not null)
+                    return Explained(c, o);
                 var escalation = Escalate(c, rule, kind, targetId);
                 return Raised(c, policy, escalation is null ? [o] : [o, escalation]);
             }
@@ -84,9 +89,9 @@ public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines
                     return Ignored(c, $"unknown server {targetId}");
                 if (rule.Effect is not (Effect.ServerError or Effect.NotifyOnly))
                     return Ignored(c, $"the effect {rule.Effect.Name()} does not apply to a server");
-                var o = new Outbreak(c, kind, details, byAdmin);
+                var o = new Outbreak(c, kind, details, byAdmin, explainedBy: explainedBy);
                 RaiseOnServer(o, targetId);
-                return Raised(c, policy, [o]);
+                return explainedBy is null ? Raised(c, policy, [o]) : Explained(c, o);
             }
 
             case ResourceType.Device:
@@ -95,18 +100,26 @@ public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines
                     return Ignored(c, $"unknown device {targetId}");
                 if (rule.Effect is not (Effect.DeviceDown or Effect.NotifyOnly))
                     return Ignored(c, $"the effect {rule.Effect.Name()} does not apply to a device");
-                var o = new Outbreak(c, kind, details, byAdmin, rootDevice: device.Id);
+                var o = new Outbreak(c, kind, details, byAdmin, rootDevice: device.Id, explainedBy: explainedBy);
                 if (rule.Effect == Effect.DeviceDown)
                     Topology.Fail(o, device);
                 else
                     o.AddFirst(Topology.DeviceResource(device, o.Root(ResourceType.Device, device.Id, null, null, null)));
-                return Raised(c, policy, [o]);
+                return explainedBy is null ? Raised(c, policy, [o]) : Explained(c, o);
             }
 
             default:
                 return Ignored(c, $"{rule.Target.Name()} faults are not raised by events");
         }
     }
+
+    /// <summary>
+    /// A report about a resource that an active fault already explains (a host cut off by its switch, then its own
+    /// monitor's compute.host.down): the fault is recorded and holds what it changed — so the host stays down if the
+    /// switch returns first — but nobody is told, since every owner already knows.
+    /// </summary>
+    private static ProcessResult Explained(EventContext c, Outbreak o) =>
+        new(new EventOutcome(c.Record.Seq, EventStatus.Processed, [o.RootId], $"explained by active fault {o.ExplainedBy}: recorded, nobody notified again"), null);
 
     /// <summary>Whether an active fault with <paramref name="effect"/> on the target already explains any new fault on it:
     /// a host that is down (itself, or cut off by a device) explains a NIC, a warning, or its monitor's own report.</summary>

@@ -19,13 +19,16 @@ internal sealed class Outbreak
     private readonly List<NoticeResource> _resources = [];
     private readonly ImmutableArray<string>.Builder _derivedIds = ImmutableArray.CreateBuilder<string>();
 
-    public Outbreak(EventContext context, FaultKind kind, ImmutableSortedDictionary<string, string> details, bool byAdmin, string? rootDevice = null)
+    public Outbreak(
+        EventContext context, FaultKind kind, ImmutableSortedDictionary<string, string> details, bool byAdmin, string? rootDevice = null,
+        string? explainedBy = null)
     {
         Context = context;
         Kind = kind;
         Details = details;
         ByAdmin = byAdmin;
         RootDevice = rootDevice;
+        ExplainedBy = explainedBy;
         RootId = context.NextId();
         context.StartTimeline(RootId);
     }
@@ -37,6 +40,10 @@ internal sealed class Outbreak
 
     /// <summary>The device whose failure this is, when the root is a device (silences may name it).</summary>
     public string? RootDevice { get; }
+
+    /// <summary>The active root fault that already explains this one (its owners know): the root lists it among its
+    /// correlated faults and nobody is notified again.</summary>
+    public string? ExplainedBy { get; }
 
     public string RootId { get; }
     public int DerivedCount => _derivedIds.Count;
@@ -65,7 +72,9 @@ internal sealed class Outbreak
         ResourceType type, string id, string? projectId, string? host, string? prior, bool priorForcedDown = false,
         IEnumerable<string>? alsoCorrelated = null)
     {
-        var correlated = alsoCorrelated is null ? _derivedIds.ToImmutable() : [.. _derivedIds, .. alsoCorrelated];
+        ImmutableArray<string> correlated = alsoCorrelated is null ? _derivedIds.ToImmutable() : [.. _derivedIds, .. alsoCorrelated];
+        if (ExplainedBy is not null)
+            correlated = correlated.Add(ExplainedBy);
         var fault = new Fault
         {
             FaultId = RootId, FaultType = Kind.FaultType, Severity = Kind.Severity, ResourceType = type, ResourceId = id,

@@ -37,7 +37,9 @@ internal static class Recovery
             cleared.Add(ClearOne(c, root));
             foreach (var derivedId in root.CorrelatedFaultIds)
             {
-                if (c.State.Faults.Get(derivedId) is { IsActive: true } derived)
+                // Only what this root derived: it also lists the roots it correlates to (the fault that explained it,
+                // the warnings an escalation counted), which clear on their own recovery.
+                if (c.State.Faults.Get(derivedId) is { IsActive: true, IsRootCause: false } derived && derived.CorrelatedFaultIds[0] == root.FaultId)
                     cleared.Add(ClearOne(c, derived));
             }
         }

@@ -117,19 +117,31 @@ public sealed class SwitchFailureTests : IAsyncLifetime
         var root = Assert.Single((await admin.GetJsonAsync("/v1/faults?state=active&resource_type=device&resource_id=pdu-1"))["faults"]!.AsArray())!;
         Assert.Equal(rootId, root["fault_id"]!.GetValue<string>());
 
-        // The hosts' own monitor now reports them down: explained, correlated, nobody told twice.
+        // compute-1's own monitor now reports it down: explained by the PDU, so recorded (correlated to it) and
+        // nobody is told again.
         var report = await _monitor.PostJsonAsync("/v1/events", HostEvent("compute.host.down", "compute-1"), expect: 202);
         var eventId = report["event_ids"]![0]!.GetValue<string>();
         var recorded = await Eventually(async () => await admin.GetJsonAsync($"/v1/events/{eventId}"), e => e["status"]!.GetValue<string>() != "pending");
-        Assert.Equal([rootId], recorded["fault_ids"]!.AsArray().Select(id => id!.GetValue<string>()));
+        var ownId = Assert.Single(recorded["fault_ids"]!.AsArray())!.GetValue<string>();
+        var own = await admin.GetJsonAsync($"/v1/faults/{ownId}");
+        Assert.Contains(rootId, own["correlated_fault_ids"]!.AsArray().Select(id => id!.GetValue<string>()));
 
+        // The PDU returns: everything behind it comes back, except compute-1, which its own fault still holds.
         await _monitor.PostJsonAsync("/v1/events", Event("power.pdu.up", "pdu-1"), expect: 202);
-        AssertTenantNotification(await NextAsync("tenant-a"), "tenant-a", "fault_cleared", "power.pdu.down", ["a-1", "a-2", "a-3"]);
-        AssertTenantNotification(await NextAsync("tenant-b"), "tenant-b", "fault_cleared", "power.pdu.down", ["b-1"]);
+        var cleared = await NextAsync("tenant-a");
+        Assert.Equal("fault_cleared", cleared.Json["notification_type"]!.GetValue<string>());
+        Assert.Equal(["a-1:error", "a-2:error", "a-3:normal"], cleared.Json["resources"]!.AsArray()
+            .Where(r => r!["resource_type"]!.GetValue<string>() == "server")
+            .Select(r => $"{r!["resource_id"]!.GetValue<string>()}:{r["state"]!.GetValue<string>()}").Order());
+        AssertTenantNotification(await NextAsync("tenant-c"), "tenant-c", "fault_cleared", "power.pdu.down", ["c-1"]);
         Assert.Equal("up", (await admin.GetJsonAsync("/v1/devices/tor-1"))["state"]!.GetValue<string>());
-        Assert.Equal("up", (await admin.GetJsonAsync("/v1/hosts/compute-1"))["state"]!.GetValue<string>());
-        Assert.Equal("normal", (await admin.GetJsonAsync("/v1/servers/a-1"))["state"]!.GetValue<string>());
+        Assert.Equal("down", (await admin.GetJsonAsync("/v1/hosts/compute-1"))["state"]!.GetValue<string>());
+        Assert.Equal("up", (await admin.GetJsonAsync("/v1/hosts/compute-2"))["state"]!.GetValue<string>());
         Assert.Equal("ACTIVE", (await admin.GetJsonAsync("/v1/ports/a-3-port"))["data_plane_status"]!.GetValue<string>());
+
+        await _monitor.PostJsonAsync("/v1/events", HostEvent("compute.host.up", "compute-1"), expect: 202);
+        AssertTenantNotification(await NextAsync("tenant-a"), "tenant-a", "fault_cleared", "compute.host.down", ["a-1", "a-2"]);
+        Assert.Equal("normal", (await admin.GetJsonAsync("/v1/servers/a-1"))["state"]!.GetValue<string>());
         Assert.Empty((await admin.GetJsonAsync("/v1/faults?state=active"))["faults"]!.AsArray());
         Assert.Empty(_inboxes.Of("tenant-a"));
     }

@@ -450,15 +450,30 @@ public class FaultProcessorTests
     // ---- admin state changes (POST /v1/hosts/{name}/state) ----
 
     [Fact]
-    public void Process_InstanceDownOnAHostAlreadyDown_CorrelatedToTheHostFaultWithoutANotice()
+    public void Process_InstanceDownOnAHostAlreadyDown_RecordedAndCorrelatedWithoutANotice()
     {
         var down = HostDown(id: "e-1");
 
         var result = _doctor.Apply(TestMap.Event("compute.instance.down", "e-2", ("server_id", "vm-a1")));
 
-        Assert.Null(result.Notice);
-        Assert.Equal([down.Outcome.FaultIds[0]], result.Outcome.FaultIds.ToArray());
-        Assert.DoesNotContain(ActiveFaults, f => f.FaultType == "compute.instance.down");
+        Assert.Null(result.Notice); // the owner already knows: vm-a1 is in error with its host
+        var instance = Assert.Single(ActiveFaults, f => f.FaultType == "compute.instance.down");
+        Assert.Equal([instance.FaultId], result.Outcome.FaultIds.ToArray());
+        Assert.Contains(down.Outcome.FaultIds[0], instance.CorrelatedFaultIds);
+    }
+
+    [Fact]
+    public void Process_InstanceDownWhileItsHostIsDown_ServerStaysInErrorWhenTheHostRecovers()
+    {
+        HostDown(id: "e-1");
+        _doctor.Apply(TestMap.Event("compute.instance.down", "e-2", ("server_id", "vm-a1")));
+
+        HostUp(id: "e-3");
+
+        Assert.Equal(ServerState.Error, Map.Servers.Get("vm-a1")!.State); // its own fault still holds it
+        Assert.Equal(ServerState.Normal, Map.Servers.Get("vm-a2")!.State);
+        _doctor.Apply(TestMap.Event("compute.instance.up", "e-4", ("server_id", "vm-a1")));
+        Assert.Equal(ServerState.Normal, Map.Servers.Get("vm-a1")!.State);
     }
 
     [Fact]

@@ -172,9 +172,30 @@ public class TopologyTests
 
         var result = _doctor.Apply(TestMap.HostEvent("compute.host.down", "host-a1", "e-2"));
 
-        Assert.Null(result.Notice);
-        Assert.Equal(sw.Outcome.FaultIds.ToArray(), result.Outcome.FaultIds.ToArray());
-        Assert.Single(ActiveFaults, f => f.IsRootCause);
+        Assert.Null(result.Notice); // every owner behind the switch already knows
+        var own = ActiveFaults.Single(f => f.IsRootCause && f.ResourceId == "host-a1");
+        Assert.Equal([own.FaultId], result.Outcome.FaultIds.ToArray());
+        Assert.Contains(sw.Outcome.FaultIds[0], own.CorrelatedFaultIds);
+    }
+
+    [Fact]
+    public void Process_SwitchReturnsWhileAHostBehindItReportedItselfDown_ThatHostStaysDown()
+    {
+        Device("network.switch.down", "tor-a", "e-1");
+        _doctor.Apply(TestMap.HostEvent("compute.host.down", "host-a1", "e-2"));
+
+        Device("network.switch.up", "tor-a", "e-3");
+
+        Assert.False(Map.Hosts.Get("host-a1")!.Up);
+        Assert.Equal(ServerState.Error, Map.Servers.Get("vm-1")!.State);
+        Assert.True(Map.Hosts.Get("host-a2")!.Up);
+        Assert.Equal(ServerState.Normal, Map.Servers.Get("vm-3")!.State);
+
+        _doctor.Apply(TestMap.HostEvent("compute.host.up", "host-a1", "e-4"));
+
+        Assert.True(Map.Hosts.Get("host-a1")!.Up);
+        Assert.Equal(ServerState.Normal, Map.Servers.Get("vm-1")!.State);
+        Assert.Empty(ActiveFaults);
     }
 
     [Fact]

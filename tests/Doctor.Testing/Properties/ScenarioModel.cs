@@ -16,7 +16,8 @@ public sealed record ExpectedNotice(string Type, IReadOnlyList<ExpectedResource>
 /// resources each step affects, written from the contract rather than from the processor's code. A repeated report of
 /// an active fault adds nothing; a monitor's host down joins an admin's force-down, not the other way round; a
 /// monitor's recovery never lifts an admin's force-down; the admin's lift clears every host-down fault of the host; a
-/// NIC or instance report about a host that is down is already explained by it (correlated, nobody told again).
+/// NIC or instance report about a host that is down is already explained by it: recorded (its recovery is told) but
+/// nobody is told of the report itself.
 /// </summary>
 public sealed class ScenarioModel(CloudScenario scenario)
 {
@@ -59,13 +60,13 @@ public sealed class ScenarioModel(CloudScenario scenario)
             }
 
             case StepKind.NicDown:
-                if (!IsHost(t) || IsDown(t) || !_nicDown.Add(t))
+                if (!IsHost(t) || !_nicDown.Add(t) || IsDown(t))
                     return null;
                 return new ExpectedNotice("fault", NicAffected(t));
             case StepKind.NicUp:
                 return IsHost(t) && _nicDown.Remove(t) ? new ExpectedNotice("fault_cleared", NicAffected(t)) : null;
             case StepKind.InstanceDown:
-                if (scenario.Servers.FirstOrDefault(s => s.Id == t) is not { } server || IsDown(server.Host) || !_instanceDown.Add(t))
+                if (scenario.Servers.FirstOrDefault(s => s.Id == t) is not { } server || !_instanceDown.Add(t) || IsDown(server.Host))
                     return null;
                 return new ExpectedNotice("fault", [new ExpectedResource("server", t, server.Project, "compute.instance.down", "critical")]);
             case StepKind.InstanceUp:
