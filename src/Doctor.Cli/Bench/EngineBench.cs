@@ -64,12 +64,14 @@ public static class EngineBench
         long seq = 0;
         int[] gcAtStart = [];
         var pauseAtStart = TimeSpan.Zero;
+        var allocatedAtStart = 0L;
         for (var run = 0; run < runs + 50; run++)
         {
             if (run == 50)
             {
                 gcAtStart = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)];
                 pauseAtStart = GC.GetTotalPauseDuration();
+                allocatedAtStart = GC.GetTotalAllocatedBytes();
             }
 
             var target = failSwitch ? $"tor-{run % targets}" : $"host-{run % targets}";
@@ -114,7 +116,8 @@ public static class EngineBench
         Console.WriteLine($"  recover (apply):          {Percentiles.Of(clear)}");
         Console.WriteLine(
             $"  GCs while measured:       gen0 {GC.CollectionCount(0) - gcAtStart[0]}, gen1 {GC.CollectionCount(1) - gcAtStart[1]}, gen2 {GC.CollectionCount(2) - gcAtStart[2]}, " +
-            $"paused {(GC.GetTotalPauseDuration() - pauseAtStart).TotalMilliseconds:F0} ms");
+            $"paused {(GC.GetTotalPauseDuration() - pauseAtStart).TotalMilliseconds:F0} ms, " +
+            $"allocated {(GC.GetTotalAllocatedBytes() - allocatedAtStart) / runs / 1024.0 / 1024.0:F1} MiB per failure + recovery");
         return 0;
     }
 
