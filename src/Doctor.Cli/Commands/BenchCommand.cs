@@ -41,8 +41,22 @@ public static class BenchCommand
         var engineRuns = new Option<int>("--runs") { Description = "measured failures", DefaultValueFactory = _ => 2000 };
         var engineVms = new Option<int>("--vms") { Description = "VMs on each host", DefaultValueFactory = _ => 50 };
         var engineProjects = new Option<int>("--projects") { Description = "owners per host", DefaultValueFactory = _ => 10 };
-        var engine = new Command("engine", "The single writer's cost per host failure, without HTTP or disk") { engineVms, engineProjects, engineRuns };
-        engine.SetAction(result => EngineBench.Run(Positive(result.GetValue(engineVms)), Positive(result.GetValue(engineProjects)), 8, Positive(result.GetValue(engineRuns))));
+        var engineHosts = new Option<int>("--hosts") { Description = "hosts in the map", DefaultValueFactory = _ => 8 };
+        var engineHostsPerSwitch = new Option<int>("--hosts-per-switch") { Description = "hosts behind each top-of-rack switch (0: no switches)", DefaultValueFactory = _ => 0 };
+        var engineFail = new Option<string>("--fail") { Description = "what fails: host or switch", DefaultValueFactory = _ => "host" };
+        engineFail.AcceptOnlyFromAmong("host", "switch");
+        var engine = new Command("engine", "The single writer's cost per host (or switch) failure, without HTTP or disk")
+        {
+            engineVms, engineProjects, engineRuns, engineHosts, engineHostsPerSwitch, engineFail,
+        };
+        engine.Validators.Add(result =>
+        {
+            if (result.GetValue(engineFail) == "switch" && result.GetValue(engineHostsPerSwitch) <= 0)
+                result.AddError("--fail switch needs --hosts-per-switch N (the hosts behind each switch)");
+        });
+        engine.SetAction(result => EngineBench.Run(
+            Positive(result.GetValue(engineVms)), Positive(result.GetValue(engineProjects)), Positive(result.GetValue(engineHosts)),
+            Positive(result.GetValue(engineRuns)), NotNegative(result.GetValue(engineHostsPerSwitch)), result.GetValue(engineFail) == "switch"));
         var clients = new Option<int>("--clients") { Description = "concurrent HTTP clients", DefaultValueFactory = _ => 2 };
         var batch = new Option<int>("--batch") { Description = "events per request", DefaultValueFactory = _ => 1000 };
         var total = new Option<int>("--events") { Description = "events to post", DefaultValueFactory = _ => 500_000 };

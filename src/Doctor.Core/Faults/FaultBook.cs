@@ -9,9 +9,9 @@ namespace Doctor.Faults;
 /// </summary>
 public sealed class FaultBook
 {
-    public static readonly FaultBook Empty = new(Table<Fault>.Empty, Table<Fault>.Empty, MultiIndex.Empty);
+    public static readonly FaultBook Empty = new(Table<Fault>.Empty, Table<Fault>.Empty, ActiveFaultIndex.Empty);
 
-    public FaultBook(Table<Fault> active, Table<Fault> cleared, MultiIndex activeByResource)
+    public FaultBook(Table<Fault> active, Table<Fault> cleared, ActiveFaultIndex activeByResource)
     {
         Active = active;
         Cleared = cleared;
@@ -21,8 +21,8 @@ public sealed class FaultBook
     public Table<Fault> Active { get; }
     public Table<Fault> Cleared { get; }
 
-    /// <summary>Resource key (<see cref="Keys.Resource"/>) → ids of its active faults.</summary>
-    public MultiIndex ActiveByResource { get; }
+    /// <summary>Resource → ids of its active faults.</summary>
+    public ActiveFaultIndex ActiveByResource { get; }
 
     /// <summary>Active and cleared faults as one id-ordered collection.</summary>
     public FaultTable All => new(this);
@@ -33,7 +33,7 @@ public sealed class FaultBook
         return new FaultBook(
             Table<Fault>.From(list.Where(f => f.IsActive).Select(f => KeyValuePair.Create(f.FaultId, f))),
             Table<Fault>.From(list.Where(f => !f.IsActive).Select(f => KeyValuePair.Create(f.FaultId, f))),
-            MultiIndex.From(list.Where(f => f.IsActive).Select(f => (f.ResourceKey, f.FaultId))));
+            ActiveFaultIndex.From(list.Where(f => f.IsActive)));
     }
 }
 

@@ -17,12 +17,26 @@ public static class NotificationWriter
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>Largest per-thread buffer kept for the next body (1 MiB); a bigger one is dropped after use.</summary>
+    private const int MaxKeptBuffer = 1024 * 1024;
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     public static byte[] Write(
         string notificationId, NotificationType type, Subscription subscription, DateTimeOffset generatedAt,
         IReadOnlyList<NoticeResource> resources, Func<Fault, bool> admitsFault)
     {
-        var buffer = new ArrayBufferWriter<byte>(512 + resources.Count * 400);
-        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        // One buffer and one writer per thread, reused: a large fan-out writes a hundred bodies of tens of KiB each,
+        // and growing a fresh buffer for every one of them was most of the notifier's garbage. The body is copied out.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(64 * 1024);
+        buffer.ResetWrittenCount();
+        var w = t_writer ??= new Utf8JsonWriter(buffer, WriterOptions);
+        w.Reset(buffer);
+        try
         {
             var tenant = !subscription.IsGlobal;
             HashSet<string>? visible = null;
@@ -50,9 +64,16 @@ public static class NotificationWriter
                 WriteResource(w, resource, tenant, visible, admitsFault);
             w.WriteEndArray();
             w.WriteEndObject();
+            w.Flush();
+            return buffer.WrittenSpan.ToArray();
         }
-
-        return buffer.WrittenSpan.ToArray();
+        finally
+        {
+            buffer.ResetWrittenCount();
+            w.Reset();
+            if (buffer.Capacity > MaxKeptBuffer)
+                (t_buffer, t_writer) = (null, null); // one huge body must not pin its buffer on this thread for good
+        }
     }
 
     /// <summary>One resource as notifications and subscribe responses show it.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Doctor.Access;
 using Doctor.Faults;
 using Doctor.Inventory;
@@ -59,7 +60,7 @@ public sealed class FaultBookEditor
     private readonly List<RowChange> _changes;
     private readonly TableEditor<Fault> _active;
     private readonly TableEditor<Fault> _cleared;
-    private readonly MultiIndexEditor _byResource;
+    private readonly ActiveFaultIndexEditor _byResource;
     private readonly Table<Fault> _clearedBase;
 
     internal FaultBookEditor(FaultBook book, List<RowChange> changes)
@@ -73,12 +74,9 @@ public sealed class FaultBookEditor
 
     public Fault? Get(string faultId) => _active.Get(faultId) ?? _cleared.Get(faultId);
 
-    /// <summary>Active faults on a resource, in id (raise) order.</summary>
-    public IEnumerable<Fault> ActiveOn(ResourceType type, string id)
-    {
-        foreach (var faultId in _byResource.Get(Keys.Resource(type, id)))
-            yield return _active.Get(faultId)!;
-    }
+    /// <summary>Active faults on a resource, in id (raise) order. A struct: the fault path asks this for every
+    /// resource it touches, and a foreach over it allocates nothing.</summary>
+    public ActiveFaults ActiveOn(ResourceType type, string id) => new(_byResource.Get(type, id), _active);
 
     /// <summary>Records a new or changed fault; a cleared fault moves from the active set to the history.</summary>
     public void Put(Fault fault)
@@ -86,13 +84,13 @@ public sealed class FaultBookEditor
         if (fault.IsActive)
         {
             if (_active.Get(fault.FaultId) is null)
-                _byResource.Add(fault.ResourceKey, fault.FaultId);
+                _byResource.Add(fault.ResourceType, fault.ResourceId, fault.FaultId);
             _active.Put(fault.FaultId, fault);
         }
         else
         {
             if (_active.Remove(fault.FaultId))
-                _byResource.Remove(fault.ResourceKey, fault.FaultId);
+                _byResource.Remove(fault.ResourceType, fault.ResourceId, fault.FaultId);
             _cleared.Put(fault.FaultId, fault);
         }
 
@@ -115,6 +113,60 @@ public sealed class FaultBookEditor
     }
 
     public FaultBook Build() => new(_active.Build(), _cleared.Build(), _byResource.Build());
+}
+
+/// <summary>The active faults on one resource, enumerated without allocating.</summary>
+public readonly struct ActiveFaults : IEnumerable<Fault>
+{
+    private readonly ImmutableArray<string> _ids;
+    private readonly TableEditor<Fault> _active;
+
+    internal ActiveFaults(ImmutableArray<string> ids, TableEditor<Fault> active)
+    {
+        _ids = ids;
+        _active = active;
+    }
+
+    public int Count => _ids.Length;
+
+    public Enumerator GetEnumerator() => new(_ids, _active);
+
+    IEnumerator<Fault> IEnumerable<Fault>.GetEnumerator() => GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+    public struct Enumerator : IEnumerator<Fault>
+    {
+        private readonly ImmutableArray<string> _ids;
+        private readonly TableEditor<Fault> _active;
+        private int _index;
+
+        internal Enumerator(ImmutableArray<string> ids, TableEditor<Fault> active)
+        {
+            _ids = ids;
+            _active = active;
+            _index = -1;
+            Current = null!;
+        }
+
+        public Fault Current { get; private set; }
+
+        readonly object System.Collections.IEnumerator.Current => Current;
+
+        public bool MoveNext()
+        {
+            if (++_index >= _ids.Length)
+                return false;
+            Current = _active.Get(_ids[_index])!;
+            return true;
+        }
+
+        public void Reset() => _index = -1;
+
+        public readonly void Dispose()
+        {
+        }
+    }
 }
 
 /// <summary>Mutable view of a <see cref="SubscriptionBook"/>.</summary>
