@@ -33,6 +33,10 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
         _logger = logger;
     }
 
+    /// <summary>Told of every change worth keeping across a restart (a failed attempt, delivered, dead, redelivered), on
+    /// the delivering thread; the outbox persists it. Null: nothing is persisted.</summary>
+    public Action<string, Delivery>? Changed { get; set; }
+
     /// <summary>Deliveries not yet finished, over all subscriptions.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 
@@ -47,6 +51,28 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
             ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Self.DrainAsync(state.Queue), (Self: this, Queue: queue), preferLocal: false);
     }
 
+    /// <summary>Resumes a delivery from the outbox after a restart: a dead one is only shown again (and redeliverable),
+    /// a pending one is queued with its original age and attempts.</summary>
+    public void Restore(Subscription subscription, Delivery delivery)
+    {
+        if (delivery.State != DeliveryState.Dead)
+        {
+            Enqueue(subscription, delivery);
+            return;
+        }
+
+        var queue = _queues.GetOrAdd(subscription.SubscriptionId, static (_, s) => new SubscriptionQueue(s), subscription);
+        queue.Remember(delivery, _options.HistoryPerSubscription);
+    }
+
+    /// <summary>Waits until no delivery is pending, at most <paramref name="bound"/> (a graceful stop).</summary>
+    public async Task WaitIdleAsync(TimeSpan bound)
+    {
+        var deadline = _time.GetUtcNow() + bound;
+        while (InFlight > 0 && _time.GetUtcNow() < deadline)
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time);
+    }
+
     /// <summary>The subscription's recent, pending and dead deliveries, newest first.</summary>
     public IReadOnlyList<DeliveryInfo> Deliveries(string subscriptionId) =>
         _queues.TryGetValue(subscriptionId, out var queue) ? queue.History() : [];
@@ -58,6 +84,7 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
             return false;
         var again = new Delivery(dead.NotificationId, dead.Type, dead.Body, dead.Signature, _time.GetUtcNow(), null);
         Enqueue(subscription, again);
+        Changed?.Invoke(subscription.SubscriptionId, again);
         return true;
     }
 
@@ -91,6 +118,7 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
 
                 var delay = Backoff(delivery.Attempts);
                 delivery.NextAttemptAt = now + delay;
+                Changed?.Invoke(queue.SubscriptionId, delivery);
                 try
                 {
                     await Task.Delay(delay, _time, _stopping.Token);
@@ -160,6 +188,7 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
             delivery.DeliveredAt = _time.GetUtcNow();
         queue.Pending.TryDequeue(out _);
         Interlocked.Decrement(ref _inFlight);
+        Changed?.Invoke(queue.SubscriptionId, delivery);
     }
 
     private void Drop(SubscriptionQueue queue)
