@@ -71,11 +71,20 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
     }
 
     /// <summary>Waits until no delivery is pending, at most <paramref name="bound"/> (a graceful stop).</summary>
-    public async Task WaitIdleAsync(TimeSpan bound)
+    /// <remarks>Wall-clock time on purpose, not the injected provider: a stop must end even when the service runs on a
+    /// test clock that nobody advances.</remarks>
+    public async Task WaitIdleAsync(TimeSpan bound, CancellationToken cancellationToken = default)
     {
-        var deadline = _time.GetUtcNow() + bound;
-        while (InFlight > 0 && _time.GetUtcNow() < deadline)
-            await Task.Delay(TimeSpan.FromMilliseconds(20), _time);
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(bound.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        try
+        {
+            while (InFlight > 0 && TimeProvider.System.GetTimestamp() < deadline)
+                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's own shutdown timeout ran out first: stop now, the outbox keeps the rest.
+        }
     }
 
     /// <summary>The subscription's recent, pending and dead deliveries, newest first.</summary>

@@ -70,7 +70,7 @@ public sealed partial class DoctorRuntime(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await engine.DisposeAsync();
-        await dispatcher.WaitIdleAsync(TimeSpan.FromSeconds(options.Value.ShutdownDrainSeconds));
+        await dispatcher.WaitIdleAsync(TimeSpan.FromSeconds(options.Value.ShutdownDrainSeconds), cancellationToken);
         await dispatcher.DisposeAsync();
         await store.DisposeAsync();
     }
