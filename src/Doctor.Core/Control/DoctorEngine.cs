@@ -67,6 +67,8 @@ public sealed partial class DoctorEngine : IAsyncDisposable
                 Apply([.. chunk]);
         }
 
+        Outbox?.EndRestore();
+
         _thread = new Thread(Run) { IsBackground = true, Name = "doctor-engine" };
         _thread.Start();
         IsReady = true;

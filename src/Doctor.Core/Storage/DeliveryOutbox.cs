@@ -17,6 +17,10 @@ public sealed class DeliveryOutbox : IDeliverySink
     private readonly IDoctorStore _store;
     private readonly ConcurrentQueue<OutboxRecord> _recorded = new();
 
+    // Pending rows handed back at start, until the replay is over: a dispatcher report can commit a row just before
+    // the batch that makes its event processed, and a crash in between would otherwise queue that notification twice.
+    private HashSet<(string, string)>? _resumed;
+
     public DeliveryOutbox(WebhookDispatcher dispatcher, IDoctorStore store)
     {
         _dispatcher = dispatcher;
@@ -27,6 +31,8 @@ public sealed class DeliveryOutbox : IDeliverySink
     /// <summary>Called by the notifier (on the engine's thread, or several in parallel for one notice).</summary>
     public void Enqueue(Subscription subscription, Delivery delivery)
     {
+        if (_resumed is { } resumed && resumed.Contains((subscription.SubscriptionId, delivery.NotificationId)))
+            return; // the replay rebuilt a notification the outbox already resumed (same id)
         _recorded.Enqueue(new OutboxRecord(subscription.SubscriptionId, delivery));
         _dispatcher.Enqueue(subscription, delivery);
     }
@@ -43,14 +49,24 @@ public sealed class DeliveryOutbox : IDeliverySink
     }
 
     /// <summary>Hands the outbox loaded at start to the dispatcher, in creation order, before any new work.</summary>
+    /// <remarks>Call <see cref="EndRestore"/> once the log replay that follows is over.</remarks>
     public void Restore(IReadOnlyList<OutboxRecord> records, DoctorState state)
     {
+        var resumed = new HashSet<(string, string)>();
         foreach (var record in records)
         {
-            if (state.Subscriptions.All.Get(record.SubscriptionId) is { } subscription)
-                _dispatcher.Restore(subscription, record.Delivery);
+            if (state.Subscriptions.All.Get(record.SubscriptionId) is not { } subscription)
+                continue;
+            if (record.Delivery.State == DeliveryState.Pending)
+                resumed.Add((record.SubscriptionId, record.Delivery.NotificationId));
+            _dispatcher.Restore(subscription, record.Delivery);
         }
+
+        _resumed = resumed.Count > 0 ? resumed : null;
     }
+
+    /// <summary>The replay is over: from now on every notification is new.</summary>
+    public void EndRestore() => _resumed = null;
 
     private void Persist(string subscriptionId, Delivery delivery) =>
         _store.Persist(new ChangeBatch([], [], 0) { Deliveries = [new OutboxRecord(subscriptionId, delivery)] });
