@@ -51,6 +51,16 @@ public static class DoctorConstants
     /// <summary>Delivery records kept per subscription for <c>/deliveries</c> (pending and dead ones are always kept).</summary>
     public const int DeliveryHistoryPerSubscription = 100;
 
+    /// <summary>
+    /// Dead deliveries kept per subscription in the outbox (<c>state.db</c>), newest first; older dead ones are deleted
+    /// when a new one dies. Delivered ones are deleted at once, so the outbox holds only this plus what is pending.
+    /// </summary>
+    public const int DeliveryDeadKept = 1000;
+
+    /// <summary>How long a stop (SIGTERM) waits for pending deliveries after the engine drained; what is left stays in
+    /// the outbox for the next start.</summary>
+    public const int ShutdownDrainSeconds = 10;
+
     /// <summary>Fault timelines (profiler) kept in memory, newest first out last.</summary>
     public const int TimelinesKept = 10_000;
 

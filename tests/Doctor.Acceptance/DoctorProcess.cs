@@ -35,7 +35,8 @@ public sealed class DoctorProcess : IAsyncDisposable
         }
     }
 
-    public static async Task<DoctorProcess> StartAsync(string dataDir, int? port = null)
+    /// <param name="settings">Extra environment variables (settings such as <c>Doctor__ShutdownDrainSeconds</c>).</param>
+    public static async Task<DoctorProcess> StartAsync(string dataDir, int? port = null, IReadOnlyDictionary<string, string>? settings = null)
     {
         var url = $"http://127.0.0.1:{port ?? FreePort.Next()}";
         var doctor = Path.Combine(AppContext.BaseDirectory, "doctor.dll");
@@ -44,6 +45,8 @@ public sealed class DoctorProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         info.Environment["DOCTOR_ADMIN_TOKEN"] = AdminToken;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
+        foreach (var (name, value) in settings ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start doctor");
         var self = new DoctorProcess(process, url, dataDir);
         process.OutputDataReceived += (_, e) => self.Append(e.Data);
@@ -89,6 +92,18 @@ public sealed class DoctorProcess : IAsyncDisposable
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }
+
+    /// <summary>SIGKILL: the process dies at once, mid-write, as in a crash or an OOM kill.</summary>
+    public async Task KillAsync()
+    {
+        if (_process.HasExited)
+            return;
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Whether the process has exited (and with what code).</summary>
+    public int? ExitCode => _process.HasExited ? _process.ExitCode : null;
 
     /// <summary>SIGTERM, as an init system stops it; waits for a clean exit (bounded).</summary>
     public async Task StopAsync()

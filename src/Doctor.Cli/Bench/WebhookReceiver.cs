@@ -30,6 +30,10 @@ public sealed class WebhookReceiver : IAsyncDisposable
     /// <summary>Called on every arrival (from a server thread).</summary>
     public Action<ReceivedNotification>? OnReceived { get; set; }
 
+    /// <summary>Awaited before answering (a consumer that holds its answer); the token fires when the caller hangs up.
+    /// A request whose hold throws is not recorded.</summary>
+    public Func<ReceivedNotification, CancellationToken, Task>? Hold { get; set; }
+
     /// <summary>Status to answer; tests flip it to simulate a failing consumer.</summary>
     public int AnswerStatus { get; set; } = StatusCodes.Status204NoContent;
 
@@ -50,7 +54,19 @@ public sealed class WebhookReceiver : IAsyncDisposable
                 context.Request.Path.Value ?? "/", arrived, buffer.ToArray(),
                 context.Request.Headers["X-Doctor-Notification-Id"].ToString(),
                 context.Request.Headers["X-Doctor-Signature"].FirstOrDefault());
-            var status = self!.AnswerStatus;
+            if (self!.Hold is { } hold)
+            {
+                try
+                {
+                    await hold(received, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            var status = self.AnswerStatus;
             if (status is >= 200 and < 300)
             {
                 self.All.Enqueue(received);

@@ -38,6 +38,9 @@ public sealed partial class DoctorEngine : IAsyncDisposable
     /// <summary>Cleared faults kept before the oldest are dropped. Default <see cref="DoctorConstants.ClearedFaultsKept"/>.</summary>
     public int ClearedFaultsKept { get; init; } = DoctorConstants.ClearedFaultsKept;
 
+    /// <summary>Where the notifier's deliveries are recorded for the store's outbox. Null: deliveries live only in memory.</summary>
+    public DeliveryOutbox? Outbox { get; init; }
+
     /// <summary>The current version; a reader keeps using the one it took, unaffected by later writes.</summary>
     public DoctorState State => Volatile.Read(ref _state);
 
@@ -55,12 +58,16 @@ public sealed partial class DoctorEngine : IAsyncDisposable
         _state = loaded.State;
         _processedSeq = loaded.State.ProcessedSeq;
         _store.OnCommitted(Enqueue);
+        // What was left undelivered goes first: it is older than anything the replay or new events produce.
+        Outbox?.Restore(loaded.Outbox, loaded.State);
         if (loaded.Unprocessed.Count > 0)
         {
             LogReplaying(loaded.Unprocessed.Count, loaded.State.ProcessedSeq);
             foreach (var chunk in loaded.Unprocessed.Chunk(DoctorConstants.EngineBatchSize))
                 Apply([.. chunk]);
         }
+
+        Outbox?.EndRestore();
 
         _thread = new Thread(Run) { IsBackground = true, Name = "doctor-engine" };
         _thread.Start();
@@ -205,10 +212,12 @@ public sealed partial class DoctorEngine : IAsyncDisposable
         Volatile.Write(ref _state, state);
         if (notices.Count > 0)
             _notifier.Publish(notices, state);
+        // Publish has handed every delivery to the dispatcher (sending already); the outbox rows ride with this batch.
+        var deliveries = Outbox?.TakeRecorded() ?? [];
 
-        if (changes.Count > 0 || outcomes.Count > 0)
+        if (changes.Count > 0 || outcomes.Count > 0 || deliveries.Count > 0)
         {
-            var persisted = new ChangeBatch(changes, outcomes, state.ProcessedSeq, durable: commands.Count > 0);
+            var persisted = new ChangeBatch(changes, outcomes, state.ProcessedSeq, durable: commands.Count > 0) { Deliveries = deliveries };
             _store.Persist(persisted);
             foreach (var command in commands)
                 command.CompleteWhen(persisted.Committed);

@@ -2,6 +2,8 @@ using System.Collections.Concurrent;
 using System.Net.Http.Headers;
 using Doctor.Subscriptions;
 using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
 
 namespace Doctor.Notification;
 
@@ -13,6 +15,7 @@ namespace Doctor.Notification;
 public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private static readonly ResiliencePropertyKey<Attempt> AttemptKey = new("doctor.delivery");
 
     private readonly HttpClient _client;
     private readonly TimeProvider _time;
@@ -21,6 +24,7 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
     private readonly Func<string, Subscription?> _lookup;
     private readonly ConcurrentDictionary<string, SubscriptionQueue> _queues = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
+    private readonly ResiliencePipeline<AttemptResult> _pipeline;
     private int _inFlight;
 
     /// <param name="lookup">The subscription as it is now (null once deleted: its queue is dropped).</param>
@@ -31,7 +35,12 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
         _options = options;
         _lookup = lookup;
         _logger = logger;
+        _pipeline = BuildPipeline();
     }
+
+    /// <summary>Told of every change worth keeping across a restart (a failed attempt, delivered, dead, redelivered), on
+    /// the delivering thread; the outbox persists it. Null: nothing is persisted.</summary>
+    public Action<string, Delivery>? Changed { get; set; }
 
     /// <summary>Deliveries not yet finished, over all subscriptions.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
@@ -47,6 +56,37 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
             ThreadPool.UnsafeQueueUserWorkItem(static state => _ = state.Self.DrainAsync(state.Queue), (Self: this, Queue: queue), preferLocal: false);
     }
 
+    /// <summary>Resumes a delivery from the outbox after a restart: a dead one is only shown again (and redeliverable),
+    /// a pending one is queued with its original age and attempts.</summary>
+    public void Restore(Subscription subscription, Delivery delivery)
+    {
+        if (delivery.State != DeliveryState.Dead)
+        {
+            Enqueue(subscription, delivery);
+            return;
+        }
+
+        var queue = _queues.GetOrAdd(subscription.SubscriptionId, static (_, s) => new SubscriptionQueue(s), subscription);
+        queue.Remember(delivery, _options.HistoryPerSubscription);
+    }
+
+    /// <summary>Waits until no delivery is pending, at most <paramref name="bound"/> (a graceful stop).</summary>
+    /// <remarks>Wall-clock time on purpose, not the injected provider: a stop must end even when the service runs on a
+    /// test clock that nobody advances.</remarks>
+    public async Task WaitIdleAsync(TimeSpan bound, CancellationToken cancellationToken = default)
+    {
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(bound.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        try
+        {
+            while (InFlight > 0 && TimeProvider.System.GetTimestamp() < deadline)
+                await Task.Delay(TimeSpan.FromMilliseconds(20), TimeProvider.System, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's own shutdown timeout ran out first: stop now, the outbox keeps the rest.
+        }
+    }
+
     /// <summary>The subscription's recent, pending and dead deliveries, newest first.</summary>
     public IReadOnlyList<DeliveryInfo> Deliveries(string subscriptionId) =>
         _queues.TryGetValue(subscriptionId, out var queue) ? queue.History() : [];
@@ -58,6 +98,7 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
             return false;
         var again = new Delivery(dead.NotificationId, dead.Type, dead.Body, dead.Signature, _time.GetUtcNow(), null);
         Enqueue(subscription, again);
+        Changed?.Invoke(subscription.SubscriptionId, again);
         return true;
     }
 
@@ -69,35 +110,36 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
             {
                 if (_stopping.IsCancellationRequested)
                     return;
-                if (_lookup(queue.SubscriptionId) is null)
-                {
-                    Drop(queue);
-                    return;
-                }
-
-                if (await AttemptAsync(queue, delivery))
-                {
-                    Finish(queue, delivery, DeliveryState.Delivered);
-                    continue;
-                }
-
-                var now = _time.GetUtcNow();
-                if (now - delivery.CreatedAt >= _options.MaxAge)
-                {
-                    LogDead(queue.SubscriptionId, delivery.NotificationId, delivery.Attempts);
-                    Finish(queue, delivery, DeliveryState.Dead);
-                    continue;
-                }
-
-                var delay = Backoff(delivery.Attempts);
-                delivery.NextAttemptAt = now + delay;
+                var context = ResilienceContextPool.Shared.Get(_stopping.Token);
+                context.Properties.Set(AttemptKey, new Attempt(queue, delivery));
+                AttemptResult result;
                 try
                 {
-                    await Task.Delay(delay, _time, _stopping.Token);
+                    result = await _pipeline.ExecuteAsync(static (ctx, self) => self.AttemptAsync(ctx), context, this);
                 }
                 catch (OperationCanceledException)
                 {
-                    return;
+                    return; // stopping (the outbox keeps it for the next start)
+                }
+                finally
+                {
+                    ResilienceContextPool.Shared.Return(context);
+                }
+
+                switch (result)
+                {
+                    case AttemptResult.Delivered:
+                        Finish(queue, delivery, DeliveryState.Delivered);
+                        break;
+                    case AttemptResult.Gone:
+                        Drop(queue);
+                        return;
+                    case AttemptResult.Failed when _stopping.IsCancellationRequested:
+                        return;
+                    default:
+                        LogDead(queue.SubscriptionId, delivery.NotificationId, delivery.Attempts);
+                        Finish(queue, delivery, DeliveryState.Dead);
+                        break;
                 }
             }
 
@@ -107,8 +149,36 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
         }
     }
 
-    private async Task<bool> AttemptAsync(SubscriptionQueue queue, Delivery delivery)
+    /// <summary>
+    /// Retry with our backoff until the notification is <see cref="DeliveryOptions.MaxAge"/> old, around a per-attempt
+    /// timeout. The backoff is computed from the delivery's own attempt count, not Polly's, so a delivery resumed from
+    /// the outbox after a restart continues where it was. Only the head of a subscription's queue is ever in here.
+    /// </summary>
+    private ResiliencePipeline<AttemptResult> BuildPipeline() =>
+        new ResiliencePipelineBuilder<AttemptResult> { TimeProvider = _time }
+            .AddRetry(new RetryStrategyOptions<AttemptResult>
+            {
+                MaxRetryAttempts = int.MaxValue,
+                ShouldHandle = args => ValueTask.FromResult(
+                    args.Outcome.Result == AttemptResult.Failed && !_stopping.IsCancellationRequested &&
+                    _time.GetUtcNow() - args.Context.Properties.GetValue(AttemptKey, default).Delivery.CreatedAt < _options.MaxAge),
+                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(Backoff(args.Context.Properties.GetValue(AttemptKey, default).Delivery.Attempts)),
+                OnRetry = args =>
+                {
+                    var (queue, delivery) = args.Context.Properties.GetValue(AttemptKey, default);
+                    delivery.NextAttemptAt = _time.GetUtcNow() + args.RetryDelay;
+                    Changed?.Invoke(queue.SubscriptionId, delivery);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .AddTimeout(_options.Timeout)
+            .Build();
+
+    private async ValueTask<AttemptResult> AttemptAsync(ResilienceContext context)
     {
+        var (queue, delivery) = context.Properties.GetValue(AttemptKey, default);
+        if (_lookup(queue.SubscriptionId) is null)
+            return AttemptResult.Gone;
         delivery.Attempts++;
         delivery.LastAttemptAt = _time.GetUtcNow();
         delivery.NextAttemptAt = null;
@@ -119,16 +189,15 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
             request.Headers.TryAddWithoutValidation("X-Doctor-Notification-Id", delivery.NotificationId);
             if (delivery.Signature is not null)
                 request.Headers.TryAddWithoutValidation(Signatures.Header, delivery.Signature);
-            using var timeout = new CancellationTokenSource(_options.Timeout, _time);
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(timeout.Token, _stopping.Token);
             delivery.Timeline?.Sent(queue.SubscriptionId);
-            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token);
+            // The context's token is the attempt's timeout (Polly) linked to the dispatcher's stop.
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, context.CancellationToken);
             delivery.LastStatus = (int)response.StatusCode;
             if (response.IsSuccessStatusCode)
             {
                 delivery.Timeline?.Delivered(queue.SubscriptionId);
                 delivery.LastError = null;
-                return true;
+                return AttemptResult.Delivered;
             }
 
             delivery.LastError = $"HTTP {(int)response.StatusCode}";
@@ -143,7 +212,7 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
         }
 
         LogAttemptFailed(queue.SubscriptionId, delivery.NotificationId, delivery.Attempts, delivery.LastError);
-        return false;
+        return AttemptResult.Failed;
     }
 
     private TimeSpan Backoff(int attempts)
@@ -160,6 +229,7 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
             delivery.DeliveredAt = _time.GetUtcNow();
         queue.Pending.TryDequeue(out _);
         Interlocked.Decrement(ref _inFlight);
+        Changed?.Invoke(queue.SubscriptionId, delivery);
     }
 
     private void Drop(SubscriptionQueue queue)
@@ -181,6 +251,16 @@ public sealed partial class WebhookDispatcher : IDeliverySink, IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Delivery of {NotificationId} to subscription {SubscriptionId} is dead after {Attempts} attempts")]
     private partial void LogDead(string subscriptionId, string notificationId, int attempts);
+
+    private enum AttemptResult
+    {
+        Delivered,
+        Failed,
+        Gone, // the subscription was deleted: its queue is dropped
+    }
+
+    /// <summary>What one pipeline execution works on (Polly's context carries it to the callbacks).</summary>
+    private readonly record struct Attempt(SubscriptionQueue Queue, Delivery Delivery);
 
     private sealed class SubscriptionQueue(Subscription subscription)
     {

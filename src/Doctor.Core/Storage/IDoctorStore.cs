@@ -1,4 +1,5 @@
 using Doctor.Events;
+using Doctor.Notification;
 using Doctor.State;
 
 namespace Doctor.Storage;
@@ -19,7 +20,7 @@ public interface IDoctorStore : IAsyncDisposable
     /// a repeated id or monitor key yields the original id and is not processed again.</summary>
     Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken);
 
-    /// <summary>Queues the engine's changes; they commit in order, <paramref name="batch"/>'s completion says when.</summary>
+    /// <summary>Queues the engine's changes (and outbox writes); they commit in order, <paramref name="batch"/>'s completion says when.</summary>
     void Persist(ChangeBatch batch);
 
     Task<StoredEvent?> GetEventAsync(string id, CancellationToken cancellationToken);
@@ -28,7 +29,18 @@ public interface IDoctorStore : IAsyncDisposable
 }
 
 /// <summary>What the store held at start.</summary>
-public sealed record LoadedState(DoctorState State, IReadOnlyList<EventRecord> Unprocessed, bool IsNew);
+/// <param name="Outbox">Deliveries not delivered (pending and dead) of subscriptions that still exist, oldest first.</param>
+public sealed record LoadedState(DoctorState State, IReadOnlyList<EventRecord> Unprocessed, bool IsNew)
+{
+    public IReadOnlyList<OutboxRecord> Outbox { get; init; } = [];
+}
+
+/// <summary>
+/// One delivery to write to the outbox as it stands <em>when the write commits</em>: pending and dead ones are
+/// upserted, a delivered one is deleted (or never written). Reading the state at commit time, not at queue time,
+/// is what lets the dispatcher finish a delivery before the engine's batch that created it has committed.
+/// </summary>
+public sealed record OutboxRecord(string SubscriptionId, Delivery Delivery);
 
 /// <summary>Ids of an append, in request order, and which of them were new.</summary>
 public sealed record AppendResult(IReadOnlyList<string> EventIds, IReadOnlyList<EventRecord> Recorded);
@@ -43,6 +55,10 @@ public sealed class ChangeBatch(IReadOnlyList<RowChange> changes, IReadOnlyList<
     public IReadOnlyList<EventOutcome> Outcomes { get; } = outcomes;
     public long ProcessedSeq { get; } = processedSeq;
     public bool Durable { get; } = durable;
+
+    /// <summary>Deliveries to record in the same transaction (the outbox): those the batch's events produced, or
+    /// a dispatcher's progress on earlier ones.</summary>
+    public IReadOnlyList<OutboxRecord> Deliveries { get; init; } = [];
 
     /// <summary>Completes when the batch is committed (or faults with the storage error).</summary>
     public Task Committed => _done.Task;

@@ -86,11 +86,18 @@ public static class DoctorApp
             sp.GetRequiredService<HttpClient>(), sp.GetRequiredService<TimeProvider>(), options.Delivery,
             id => sp.GetRequiredService<DoctorEngine>().State.Subscriptions.All.Get(id),
             sp.GetRequiredService<ILogger<WebhookDispatcher>>()));
-        services.AddSingleton<IDeliverySink>(sp => sp.GetRequiredService<WebhookDispatcher>());
+        services.AddSingleton(sp => new DeliveryOutbox(sp.GetRequiredService<WebhookDispatcher>(), sp.GetRequiredService<IDoctorStore>()));
+        services.AddSingleton<IDeliverySink>(sp => sp.GetRequiredService<DeliveryOutbox>());
         services.AddSingleton<INoticeSink, Notifier>();
         services.AddSingleton(sp => new DoctorEngine(
             sp.GetRequiredService<IDoctorStore>(), sp.GetRequiredService<FaultProcessor>(), sp.GetRequiredService<INoticeSink>(),
-            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DoctorEngine>>()) { ClearedFaultsKept = options.ClearedFaultsKept });
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DoctorEngine>>())
+        {
+            ClearedFaultsKept = options.ClearedFaultsKept,
+            Outbox = sp.GetRequiredService<DeliveryOutbox>(),
+        });
+        // The host must not cut the stop short: the engine, the delivery drain and the store's last commit fit in it.
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownDrainSeconds + 30));
         services.AddHostedService<DoctorRuntime>();
         if (options.RateLimits.Enabled)
             services.AddDoctorRateLimits(options.RateLimits);
@@ -225,6 +232,8 @@ public static class DoctorApp
             errors.Add("Doctor:MaxSilences must not be negative");
         if (d.MaxAge <= TimeSpan.Zero)
             errors.Add("Doctor:Delivery:MaxAge must be positive");
+        if (options.ShutdownDrainSeconds is < 0 or > 3600)
+            errors.Add("Doctor:ShutdownDrainSeconds must be between 0 and 3600");
         try
         {
             _ = new CallbackPolicy(d.DeniedNetworks, d.AllowedNetworks);

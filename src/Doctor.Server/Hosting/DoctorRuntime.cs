@@ -8,7 +8,8 @@ namespace Doctor.Server.Hosting;
 
 /// <summary>
 /// Starts the engine (load, replay) before the listener opens, makes sure an admin token exists, and on stop
-/// drains in order: engine, then store, then deliveries.
+/// drains in order: engine, then deliveries (bounded by <c>Doctor:ShutdownDrainSeconds</c>), then the store, which
+/// commits the outbox's last changes; whatever is still undelivered is resumed from the outbox by the next start.
 /// </summary>
 public sealed partial class DoctorRuntime(
     DoctorEngine engine, IDoctorStore store, WebhookDispatcher dispatcher, IOptions<DoctorServerOptions> options, ILogger<DoctorRuntime> logger)
@@ -69,8 +70,9 @@ public sealed partial class DoctorRuntime(
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         await engine.DisposeAsync();
-        await store.DisposeAsync();
+        await dispatcher.WaitIdleAsync(TimeSpan.FromSeconds(options.Value.ShutdownDrainSeconds), cancellationToken);
         await dispatcher.DisposeAsync();
+        await store.DisposeAsync();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Doctor:Delivery:DangerousAcceptAnyServerCertificate is on: https callbacks are NOT authenticated (any certificate is accepted). Development only")]

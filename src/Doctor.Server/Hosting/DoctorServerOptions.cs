@@ -22,6 +22,12 @@ public sealed class DoctorServerOptions
     /// <summary>Most silences kept (pending, active and expired until deleted); one more is refused with 409. Default 10,000.</summary>
     public int MaxSilences { get; set; } = DoctorConstants.MaxSilences;
 
+    /// <summary>
+    /// Seconds a stop (SIGTERM) waits for pending webhook deliveries once the engine has drained; what is still pending
+    /// stays in the outbox and is sent after the next start. Default 10 (0–3600).
+    /// </summary>
+    public int ShutdownDrainSeconds { get; set; } = DoctorConstants.ShutdownDrainSeconds;
+
     /// <summary>Webhook delivery (section <c>Doctor:Delivery</c>).</summary>
     public DeliveryOptions Delivery { get; set; } = new();
 

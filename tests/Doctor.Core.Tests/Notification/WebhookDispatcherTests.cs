@@ -366,4 +366,77 @@ public sealed class WebhookDispatcherTests : IAsyncDisposable
         await Eventually.TrueAsync(() => Dispatcher.InFlight == 0, "the queue to be dropped");
         Assert.Single(_consumers.Received);
     }
+
+    /// <summary>Moves the clock exactly to the armed retry, so no timer the retry arms fires in the same step.</summary>
+    private void UntilNextAttempt(string notificationId) =>
+        _clock.Advance(Info("sub-1", notificationId).NextAttemptAt!.Value - _clock.GetUtcNow());
+
+    [Fact]
+    public async Task Enqueue_ErrorsThenTimeoutThenHealthy_EveryNotificationArrivesOnceSucceededInOrder()
+    {
+        var subscription = Subscribe("sub-1");
+        var calls = 0;
+        _consumers.Respond = async (_, cancel) =>
+        {
+            switch (Interlocked.Increment(ref calls))
+            {
+                case 1 or 2: return HttpStatusCode.InternalServerError;
+                case 3: await Task.Delay(Timeout.Infinite, cancel); return HttpStatusCode.OK;
+                default: return HttpStatusCode.OK;
+            }
+        };
+
+        Send(subscription, "n-1");
+        Send(subscription, "n-2");
+        Send(subscription, "n-3");
+        await RetryArmed("sub-1", "n-1", attempts: 1);
+        UntilNextAttempt("n-1");
+        await RetryArmed("sub-1", "n-1", attempts: 2);
+        UntilNextAttempt("n-1");
+        await Eventually.TrueAsync(() => _consumers.Received.Count == 3 && _clock.PendingTimers == 1, "the third attempt to hang");
+        _clock.Advance(_options.Timeout);
+        await RetryArmed("sub-1", "n-1", attempts: 3);
+        UntilNextAttempt("n-1");
+        await Delivered("sub-1", "n-3");
+
+        // Only the head is ever attempted while it fails: the others keep their place behind it.
+        Assert.Equal(["n-1", "n-1", "n-1", "n-1", "n-2", "n-3"], _consumers.Received.Select(r => r.NotificationId));
+        Assert.Equal(4, Info("sub-1", "n-1").Attempts);
+    }
+
+    [Fact]
+    public async Task Restore_PendingAndDead_PendingIsSentWithItsAttemptsDeadOnlyShown()
+    {
+        var subscription = Subscribe("sub-1");
+        var body = Encoding.UTF8.GetBytes("{}");
+        var dead = new Delivery("n-dead", NotificationType.Fault, body, null, _clock.GetUtcNow(), null) { State = DeliveryState.Dead, Attempts = 7 };
+        var pending = new Delivery("n-pending", NotificationType.Fault, body, null, _clock.GetUtcNow(), null) { Attempts = 2 };
+
+        Dispatcher.Restore(subscription, dead);
+        Dispatcher.Restore(subscription, pending);
+        await Delivered("sub-1", "n-pending");
+
+        Assert.Equal(["n-pending"], _consumers.Received.Select(r => r.NotificationId));
+        Assert.Equal(3, Info("sub-1", "n-pending").Attempts);
+        Assert.Equal(DeliveryState.Dead, Info("sub-1", "n-dead").State);
+        Assert.True(Dispatcher.Redeliver(subscription, "n-dead"));
+    }
+
+    [Fact]
+    public async Task Changed_FailedThenDelivered_ToldOfEachStep()
+    {
+        var subscription = Subscribe("sub-1");
+        var told = new ConcurrentQueue<(string, DeliveryState, int)>();
+        Dispatcher.Changed = (id, d) => told.Enqueue((id, d.State, d.Attempts));
+        var calls = 0;
+        _consumers.Respond = (_, _) => Task.FromResult(Interlocked.Increment(ref calls) == 1 ? HttpStatusCode.BadGateway : HttpStatusCode.OK);
+
+        Send(subscription, "n-1");
+        await RetryArmed("sub-1", "n-1", attempts: 1);
+        _clock.Advance(_options.FirstRetryDelay * 2);
+        await Delivered("sub-1", "n-1");
+        await Eventually.TrueAsync(() => told.Count == 2, "two changes");
+
+        Assert.Equal([("sub-1", DeliveryState.Pending, 1), ("sub-1", DeliveryState.Delivered, 2)], told);
+    }
 }

@@ -64,6 +64,8 @@ public sealed class DoctorHost : IAsyncDisposable
             {
                 options.DataDir = dataDir;
                 options.AdminToken = AdminToken;
+                // Tests leave failing consumers behind; a stop must not wait for them (a test of the drain sets its own).
+                options.ShutdownDrainSeconds = 0;
                 configure?.Invoke(options);
             },
             builder =>

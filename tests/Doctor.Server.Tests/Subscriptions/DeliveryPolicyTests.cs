@@ -92,4 +92,42 @@ public sealed class DeliveryPolicyTests : IAsyncLifetime
             return list.Any(d => d.GetProperty("notification_id").GetString() == notificationId && d.GetProperty("state").GetString() == "delivered");
         }, "the redelivery to be delivered");
     }
+
+    [Fact]
+    public async Task Restart_DeadDelivery_StaysVisibleAndRedeliverable()
+    {
+        await using var doctor = await DoctorHost.StartAsync(configure: o =>
+        {
+            o.Delivery.FirstRetryDelay = TimeSpan.FromMilliseconds(20);
+            o.Delivery.MaxRetryDelay = TimeSpan.FromMilliseconds(50);
+            o.Delivery.MaxAge = TimeSpan.FromMilliseconds(300);
+            o.ShutdownDrainSeconds = 0;
+        });
+        await doctor.ImportAsync(Cloud.Inventory);
+        var created = await DoctorHost.JsonAsync(await doctor.PostAsync("/v1/subscriptions", new { callback_url = _receiver.Url("kept") }), 201);
+        var id = created.GetProperty("subscription_id").GetString();
+        _receiver.FailNext("kept", int.MaxValue);
+        await doctor.PostEventsAsync(new { time = DoctorHost.Now(), type = "compute.host.down", details = new { hostname = Cloud.Host1 } });
+        JsonElement dead = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            var list = (await doctor.GetJsonAsync($"/v1/subscriptions/{id}/deliveries")).GetProperty("deliveries");
+            dead = list.GetArrayLength() > 0 ? list[0] : default;
+            return list.GetArrayLength() > 0 && dead.GetProperty("state").GetString() == "dead";
+        }, "the delivery to be dead");
+
+        await doctor.RestartAsync();
+
+        var after = Assert.Single((await doctor.GetJsonAsync($"/v1/subscriptions/{id}/deliveries")).GetProperty("deliveries").EnumerateArray());
+        Assert.Equal(dead.GetProperty("notification_id").GetString(), after.GetProperty("notification_id").GetString());
+        Assert.Equal("dead", after.GetProperty("state").GetString());
+        Assert.Equal(dead.GetProperty("attempts").GetInt32(), after.GetProperty("attempts").GetInt32());
+        Assert.Equal(dead.GetProperty("created_at").GetString(), after.GetProperty("created_at").GetString());
+
+        _receiver.FailNext("kept", 0);
+        var notificationId = dead.GetProperty("notification_id").GetString();
+        Assert.Equal(202, (int)(await doctor.PostAsync($"/v1/subscriptions/{id}/deliveries/{notificationId}/redeliver", "{}")).StatusCode);
+        var call = Assert.Single(await _receiver.WaitForAsync("kept", 1));
+        Assert.Equal(notificationId, call.Header("X-Doctor-Notification-Id"));
+    }
 }

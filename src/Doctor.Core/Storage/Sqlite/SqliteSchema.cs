@@ -40,5 +40,24 @@ internal static class SqliteSchema
             body TEXT NOT NULL,
             PRIMARY KEY (kind, id)) WITHOUT ROWID;
         """,
+        // 2: the delivery outbox. A row per notification not yet delivered (pending) or given up on (dead), written in
+        // the transaction that moves processed_seq past the event that produced it; position keeps creation order.
+        """
+        CREATE TABLE outbox (
+            position INTEGER PRIMARY KEY,
+            subscription_id TEXT NOT NULL,
+            notification_id TEXT NOT NULL,
+            type TEXT NOT NULL,
+            state TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            attempts INTEGER NOT NULL,
+            last_status INTEGER,
+            last_error TEXT,
+            last_attempt_at INTEGER,
+            signature TEXT,
+            body BLOB NOT NULL);
+        CREATE UNIQUE INDEX outbox_by_notification ON outbox (subscription_id, notification_id);
+        CREATE INDEX outbox_dead ON outbox (subscription_id, state, position);
+        """,
     ];
 }

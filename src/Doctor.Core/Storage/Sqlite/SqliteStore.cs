@@ -32,6 +32,7 @@ public sealed partial class SqliteStore : IDoctorStore
     private SqliteConnection? _state;
     private LogStatements? _logStatements;
     private StateStatements? _stateStatements;
+    private OutboxStatements? _outboxStatements;
     private GroupCommitter<AppendRequest>? _logWriter;
     private GroupCommitter<ChangeBatch>? _stateWriter;
     private Action<IReadOnlyList<EventRecord>> _sink = static _ => { };
@@ -57,6 +58,9 @@ public sealed partial class SqliteStore : IDoctorStore
         _logger = logger;
     }
 
+    /// <summary>Dead deliveries kept per subscription in the outbox. Default <see cref="DoctorConstants.DeliveryDeadKept"/>.</summary>
+    public int DeadKept { get; init; } = DoctorConstants.DeliveryDeadKept;
+
     public void OnCommitted(Action<IReadOnlyList<EventRecord>> sink) => _sink = sink;
 
     public Task<LoadedState> LoadAsync(CancellationToken cancellationToken)
@@ -67,14 +71,15 @@ public sealed partial class SqliteStore : IDoctorStore
         var isNew = Migrate(_log, SqliteSchema.Log);
         Migrate(_state, SqliteSchema.State);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var loaded = SqliteLoader.Load(_state, _log, isNew, _secrets);
+        var loaded = SqliteLoader.Load(_state, _log, isNew, _secrets) with { Outbox = OutboxStatements.Load(_state) };
         LogLoaded(loaded.State.Map.Hosts.Count, loaded.State.Map.Servers.Count, loaded.State.Map.Ports.Count, loaded.State.Faults.All.Count,
             loaded.State.Subscriptions.All.Count, loaded.Unprocessed.Count, watch.Elapsed.TotalSeconds);
         _logStatements = new LogStatements(_log);
         _nextSeq = _logStatements.NextSeq();
         _stateStatements = new StateStatements(_state, _secrets);
+        _outboxStatements = new OutboxStatements(_state);
         _logWriter = new GroupCommitter<AppendRequest>("doctor-log-writer", CommitAppends, FailAppends, r => r.Events.Count, DoctorConstants.StoreBatchEvents);
-        _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + 1, DoctorConstants.StoreBatchEvents, background: true);
+        _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + b.Deliveries.Count + 1, DoctorConstants.StoreBatchEvents, background: true);
         _checkpoints = new Thread(CheckpointLoop) { IsBackground = true, Name = "doctor-checkpoint" };
         _checkpoints.Start();
         return Task.FromResult(loaded);
@@ -174,10 +179,16 @@ public sealed partial class SqliteStore : IDoctorStore
         using (var transaction = _state!.BeginTransaction())
         {
             s.Enlist(transaction);
+            var outbox = _outboxStatements!;
+            outbox.Enlist(transaction);
             foreach (var batch in batches)
             {
                 foreach (var change in batch.Changes)
                     s.WriteRow(change);
+                // In the same transaction as processed_seq: an event is either replayed (and its notifications rebuilt
+                // with the same ids) or its undelivered notifications are in the outbox, never neither.
+                foreach (var delivery in batch.Deliveries)
+                    outbox.Write(delivery, DeadKept);
                 foreach (var outcome in batch.Outcomes)
                 {
                     if (outcome.Reason != EventOutcome.NoRuleReason)
@@ -369,6 +380,7 @@ public sealed partial class SqliteStore : IDoctorStore
         _stateWriter?.Dispose();
         _logStatements?.Dispose();
         _stateStatements?.Dispose();
+        _outboxStatements?.Dispose();
         foreach (var connection in new[] { _log, _state })
         {
             if (connection is null)
