@@ -16,6 +16,10 @@ internal sealed class EventContext(StateEditor state, EventRecord record, Timeli
     private FaultIds _ids = new(record.Seq);
     private bool _timelineStarted;
 
+    // A host failure asks about the same host once per derived fault (thousands on a big host): remember the last answer.
+    private string? _lastHost;
+    private bool _lastInMaintenance;
+
     public StateEditor State { get; } = state;
     public ResourceMapEditor Map => State.Map;
     public EventRecord Record { get; } = record;
@@ -28,6 +32,17 @@ internal sealed class EventContext(StateEditor state, EventRecord record, Timeli
     public Timeline? Timeline { get; private set; }
 
     public string NextId() => _ids.Next();
+
+    private bool InMaintenance(string host)
+    {
+        if (!ReferenceEquals(host, _lastHost) && host != _lastHost)
+        {
+            _lastHost = host;
+            _lastInMaintenance = Map.Host(host)?.Maintenance is { State: MaintenanceState.InMaintenance };
+        }
+
+        return _lastInMaintenance;
+    }
 
     /// <summary>Starts the timeline under <paramref name="rootId"/> (the first root only: one timeline per event).</summary>
     public Timeline? StartTimeline(string rootId)
@@ -49,7 +64,7 @@ internal sealed class EventContext(StateEditor state, EventRecord record, Timeli
     /// </summary>
     public string? SuppressionFor(string? host, string? deviceId, ResourceType type, string resourceId, string faultType)
     {
-        if (host is not null && Map.Host(host)?.Maintenance is { State: MaintenanceState.InMaintenance })
+        if (host is not null && InMaintenance(host))
             return Suppressions.Maintenance;
         var silences = State.Base.Silences;
         if (silences.All.Count == 0)
