@@ -70,6 +70,25 @@ public sealed partial class PostgresStore : IDoctorStore
         }
     }
 
+    /// <summary>Opens and closes one connection: null when the server answers, else the error a start would report.</summary>
+    /// <remarks>Lets <c>doctor serve</c> refuse an unreachable database in one line before the host starts.</remarks>
+    public async Task<string?> ProbeAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(_writerConnection);
+            await connection.OpenAsync(cancellationToken);
+            return null;
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            return Unreachable(ex);
+        }
+    }
+
+    private string Unreachable(Exception error) =>
+        $"cannot connect to PostgreSQL at {Target} (Doctor:Connection, DOCTOR_CONNECTION): {error.Message}";
+
     public void OnCommitted(Action<IReadOnlyList<EventRecord>> sink) => _sink = sink;
 
     public Task<LoadedState> LoadAsync(CancellationToken cancellationToken)
@@ -105,7 +124,7 @@ public sealed partial class PostgresStore : IDoctorStore
         catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or TimeoutException)
         {
             connection.Dispose();
-            throw new StoreUnavailableException($"cannot connect to PostgreSQL at {Target} (Doctor:Connection, DOCTOR_CONNECTION): {ex.Message}", ex);
+            throw new StoreUnavailableException(Unreachable(ex), ex);
         }
 
         // Set per connection, not trusted from the server's default: the log's 202 depends on it.
