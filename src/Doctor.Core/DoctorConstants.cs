@@ -21,6 +21,12 @@ public static class DoctorConstants
     /// <summary>Environment variable choosing the store (<c>Doctor:Store</c>).</summary>
     public const string StoreVariable = "DOCTOR_STORE";
 
+    /// <summary>
+    /// How long a starting PostgreSQL store waits for the previous owner's lock: a killed Doctor's server session may
+    /// take a moment to end. Past it the start is refused (another Doctor really is using the database).
+    /// </summary>
+    public static readonly TimeSpan StoreOwnerLockWait = TimeSpan.FromSeconds(5);
+
     /// <summary>Environment variable holding the PostgreSQL connection string (<c>Doctor:Connection</c>).</summary>
     public const string ConnectionVariable = "DOCTOR_CONNECTION";
 

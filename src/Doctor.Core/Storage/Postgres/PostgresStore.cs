@@ -30,6 +30,7 @@ public sealed partial class PostgresStore : IDoctorStore
     private Action<IReadOnlyList<EventRecord>> _sink = static _ => { };
     private int _disposed;
     private long _nextSeq;
+    private bool _owner;
 
     /// <param name="connectionString">Npgsql connection string (<c>Doctor:Connection</c>).</param>
     /// <param name="dataDirectory">Holds <c>secret.key</c> when <paramref name="secrets"/> is null.</param>
@@ -133,11 +134,35 @@ public sealed partial class PostgresStore : IDoctorStore
         return connection;
     }
 
+    private const string OwnerLockKey = "hashtext('doctor:' || current_schema())";
+
     private void TakeOwnership(NpgsqlConnection log)
     {
-        using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(hashtext('doctor:' || current_schema()))", log);
-        if (command.ExecuteScalar() is not true)
-            throw new StoreUnavailableException($"another Doctor is using the database at {Target} (it holds the store's advisory lock); one Doctor per database");
+        using var command = new NpgsqlCommand($"SELECT pg_try_advisory_lock({OwnerLockKey})", log);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (command.ExecuteScalar() is not true)
+        {
+            if (waited.Elapsed >= DoctorConstants.StoreOwnerLockWait)
+                throw new StoreUnavailableException($"another Doctor is using the database at {Target} (it holds the store's advisory lock); one Doctor per database");
+            Thread.Sleep(50);
+        }
+
+        _owner = true;
+    }
+
+    /// <summary>Released explicitly: closing the connection releases it too, but only once the server has ended the
+    /// session, which a restart right after a stop can beat.</summary>
+    private void ReleaseOwnership(NpgsqlConnection log)
+    {
+        try
+        {
+            using var command = new NpgsqlCommand($"SELECT pg_advisory_unlock({OwnerLockKey})", log);
+            command.ExecuteNonQuery();
+        }
+        catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException)
+        {
+            // a broken connection: the server drops the lock with the session
+        }
     }
 
     public Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken)
@@ -299,7 +324,11 @@ public sealed partial class PostgresStore : IDoctorStore
         _logWriter?.Dispose();
         _stateWriter?.Dispose();
         if (_log is not null)
-            await _log.DisposeAsync(); // releases the owner lock
+        {
+            if (_owner)
+                ReleaseOwnership(_log);
+            await _log.DisposeAsync();
+        }
         if (_state is not null)
             await _state.DisposeAsync();
         await _readers.DisposeAsync();
