@@ -185,11 +185,12 @@ public sealed partial class PostgresStore : IDoctorStore
     /// </summary>
     private void CommitAppends(List<AppendRequest> requests)
     {
+        var log = LogConnection();
         var recordedAt = _time.GetUtcNow();
         var first = _nextSeq;
         try
         {
-            using var transaction = _log!.BeginTransaction();
+            using var transaction = log.BeginTransaction();
             var (byId, byKey) = Known(requests, transaction);
             var seqs = new List<long>();
             var ids = new List<string>();
@@ -255,6 +256,49 @@ public sealed partial class PostgresStore : IDoctorStore
         EventAppends.Complete(requests, _sink);
     }
 
+    /// <summary>
+    /// The log connection, opened again (with the owner lock) when the server or the network broke it. A commit whose
+    /// answer was lost may still have committed: the events past the last position this writer knows are read back
+    /// and handed to the engine (their callers got an error and will retry; the retry is answered with the same id).
+    /// </summary>
+    private NpgsqlConnection LogConnection()
+    {
+        var log = _log!;
+        if (!log.FullState.HasFlag(System.Data.ConnectionState.Broken) && log.State == System.Data.ConnectionState.Open)
+            return log;
+        log.Dispose();
+        _owner = false;
+        var fresh = OpenWriter(synchronousCommit: true);
+        try
+        {
+            TakeOwnership(fresh);
+        }
+        catch
+        {
+            fresh.Dispose(); // not ours: the next commit tries again from scratch
+            throw;
+        }
+
+        _log = log = fresh;
+        LogReconnected("log");
+        var recovered = new List<EventRecord>();
+        using (var command = new NpgsqlCommand("SELECT seq, body, recorded_at FROM events WHERE seq >= $1 ORDER BY seq", log))
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = _nextSeq });
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+                recovered.Add(new EventRecord(reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, StoreLoader.Ticks(reader.GetInt64(2)), 0, 0));
+        }
+
+        if (recovered.Count > 0)
+        {
+            _nextSeq = recovered[^1].Seq + 1;
+            _sink(recovered);
+        }
+
+        return log;
+    }
+
     /// <summary>Ids and monitor keys of the group that the log already holds (monitor key → the original event's id).</summary>
     private (HashSet<string> ById, Dictionary<string, string> ByKey) Known(List<AppendRequest> requests, NpgsqlTransaction transaction)
     {
@@ -285,7 +329,14 @@ public sealed partial class PostgresStore : IDoctorStore
 
     private void CommitChanges(List<ChangeBatch> batches)
     {
-        using (var transaction = _state!.BeginTransaction())
+        if (_state!.FullState.HasFlag(System.Data.ConnectionState.Broken) || _state.State != System.Data.ConnectionState.Open)
+        {
+            _state.Dispose();
+            _state = OpenWriter(synchronousCommit: false);
+            LogReconnected("state");
+        }
+
+        using (var transaction = _state.BeginTransaction())
         {
             using var batch = new NpgsqlBatch(_state, transaction);
             if (batches.Any(b => b.Durable))
@@ -336,6 +387,9 @@ public sealed partial class PostgresStore : IDoctorStore
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded from PostgreSQL {Target}: {Hosts} hosts, {Servers} servers, {Faults} faults, {Subscriptions} subscriptions and {Pending} events to replay in {Seconds:0.00} s")]
     private partial void LogLoaded(string target, int hosts, int servers, int faults, int subscriptions, int pending, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The PostgreSQL {Writer} connection was broken and is open again")]
+    private partial void LogReconnected(string writer);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Could not commit a batch of {Count} writes to the PostgreSQL {Table} tables; they were refused")]
     private partial void LogWriteFailed(Exception error, string table, int count);

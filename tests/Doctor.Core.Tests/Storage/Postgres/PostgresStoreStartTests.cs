@@ -73,6 +73,56 @@ public sealed class PostgresStoreStartTests(PostgresServer server) : IDisposable
             Assert.Contains(expected, problem);
     }
 
+    [Fact]
+    public async Task AppendAsyncAndPersist_ServerEndedTheSessions_WorkAgainAfterOneRefusal()
+    {
+        var connection = server.NewDatabase();
+        await using var store = Store(connection);
+        await store.LoadAsync(CancellationToken.None);
+        var seen = new List<long>();
+        store.OnCommitted(records =>
+        {
+            lock (seen)
+                seen.AddRange(records.Select(r => r.Seq));
+        });
+        await Eventually.Within(store.AppendAsync([TestMap.HostEvent("compute.host.down", "compute-1", "e-1")], 1, CancellationToken.None), "the first append");
+
+        await TerminateSessionsAsync(new NpgsqlConnectionStringBuilder(connection).Database!);
+
+        await RetriedOnce(() => store.AppendAsync([TestMap.HostEvent("compute.host.down", "compute-2", "e-2")], 1, CancellationToken.None));
+        await RetriedOnce(() =>
+        {
+            var batch = new ChangeBatch([new Doctor.State.RowChange(Doctor.State.RowKind.Host, "compute-1", TestMap.Host("compute-1"))], [], 2, durable: true);
+            store.Persist(batch);
+            return batch.Committed;
+        });
+        var events = await store.ListEventsAsync(new EventQuery(null, null, null, 100), CancellationToken.None);
+        Assert.Equal(["e-1", "e-2"], events.Select(e => e.Event.Id));
+        lock (seen)
+            Assert.Equal([1L, 2L], seen);
+    }
+
+    private static async Task RetriedOnce(Func<Task> write)
+    {
+        try
+        {
+            await Eventually.Within(write(), "the write");
+        }
+        catch (StoreUnavailableException)
+        {
+            await Eventually.Within(write(), "the write, again");
+        }
+    }
+
+    private async Task TerminateSessionsAsync(string database)
+    {
+        await using var admin = new NpgsqlConnection(server.ConnectionString);
+        await admin.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1", admin);
+        command.Parameters.Add(new NpgsqlParameter { Value = database });
+        Assert.True((long)(await command.ExecuteScalarAsync())! >= 2);
+    }
+
     private async Task<PostgresStore> OpenAndClose(string connection)
     {
         var store = Store(connection);
