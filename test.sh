@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Restores, builds and runs every test of the solution (unit, in-process API, end-to-end acceptance).
-# Needs only the .NET 10 SDK; every package comes from NuGet. The last line is "N passed, N failed".
+# Needs the .NET 10 SDK (every package comes from NuGet) and PostgreSQL's server binaries (installed when missing). The last line is "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -14,6 +14,14 @@ fi
 if ! command -v ip >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2) >/dev/null 2>&1 \
     || echo "could not install iproute2: the link-injection test will report why it could not run"
+fi
+
+# The PostgreSQL store tests start a real server (initdb + pg_ctl, as the postgres user when root); install it where it
+# is missing. Without it those tests fail and say why: they do not skip.
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+  && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql) >/dev/null 2>&1 \
+    || echo "could not install postgresql: the PostgreSQL store tests will report why they could not run"
 fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1

@@ -9,6 +9,27 @@ public static class DoctorConstants
     /// <summary>Default data directory (relative to the working directory).</summary>
     public const string DefaultDataDir = "./doctor-data";
 
+    /// <summary>Default store: SQLite in the data directory (<c>Doctor:Store</c>; the other is <c>postgres</c>).</summary>
+    public const string DefaultStore = SqliteStoreName;
+
+    /// <summary><c>Doctor:Store</c> value of the embedded SQLite store.</summary>
+    public const string SqliteStoreName = "sqlite";
+
+    /// <summary><c>Doctor:Store</c> value of the PostgreSQL store.</summary>
+    public const string PostgresStoreName = "postgres";
+
+    /// <summary>Environment variable choosing the store (<c>Doctor:Store</c>).</summary>
+    public const string StoreVariable = "DOCTOR_STORE";
+
+    /// <summary>
+    /// How long a starting PostgreSQL store waits for the previous owner's lock: a killed Doctor's server session may
+    /// take a moment to end. Past it the start is refused (another Doctor really is using the database).
+    /// </summary>
+    public static readonly TimeSpan StoreOwnerLockWait = TimeSpan.FromSeconds(5);
+
+    /// <summary>Environment variable holding the PostgreSQL connection string (<c>Doctor:Connection</c>).</summary>
+    public const string ConnectionVariable = "DOCTOR_CONNECTION";
+
     /// <summary>Largest accepted request body: 4 MiB (SPEC §1).</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
 

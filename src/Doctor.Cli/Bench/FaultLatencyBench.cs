@@ -193,7 +193,7 @@ public static class FaultLatencyBench
         var first = Percentiles.Of(m.First);
         var all = Percentiles.Of(m.All);
         var what = o.FailSwitch ? $"behind the failed switch ({Math.Min(o.HostsPerSwitch, o.Hosts)} hosts)" : "on the failed host";
-        Console.WriteLine($"fault → webhook, {o.AffectedVms} VMs of {o.Owners} owners {what}, {o.Runs} runs (+{o.Warmup} warm-up), SQLite fsync on, server {(o.InProcess ? "in this process" : "in its own process")}");
+        Console.WriteLine($"fault → webhook, {o.AffectedVms} VMs of {o.Owners} owners {what}, {o.Runs} runs (+{o.Warmup} warm-up), {StoreLabel}, server {(o.InProcess ? "in this process" : "in its own process")}");
         Console.WriteLine($"  202 accepted (durable):    {ack}");
         Console.WriteLine($"  first owner notified:      {first}");
         Console.WriteLine($"  every owner notified:      {all}");
@@ -229,4 +229,9 @@ public static class FaultLatencyBench
         Console.WriteLine($"  written to {o.JsonPath}");
     }
 
+    /// <summary>The store the server process uses: it inherits DOCTOR_STORE / DOCTOR_CONNECTION from the bench.</summary>
+    private static string StoreLabel =>
+        string.Equals(Environment.GetEnvironmentVariable(DoctorConstants.StoreVariable), DoctorConstants.PostgresStoreName, StringComparison.OrdinalIgnoreCase)
+            ? "PostgreSQL synchronous_commit on"
+            : "SQLite fsync on";
 }

@@ -1,5 +1,9 @@
 using System.CommandLine;
 using Doctor.Server.Hosting;
+using Doctor.Storage;
+using Doctor.Storage.Postgres;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Doctor.Cli.Commands;
 
@@ -11,17 +15,43 @@ public static class ServeCommand
         var dataDir = new Option<string?>("--data-dir") { Description = "Data directory (default ./doctor-data, env DOCTOR_DATA_DIR)" };
         var urls = new Option<string?>("--urls") { Description = "Listen address (default http://127.0.0.1:12345, env DOCTOR_URLS)" };
         var policyFile = new Option<string?>("--policy-file") { Description = "Failure policy file, YAML or JSON (default: the built-in policy, env DOCTOR_POLICY_FILE)" };
-        var command = new Command("serve", "Run the Doctor service") { dataDir, urls, policyFile };
+        var store = new Option<string?>("--store") { Description = "Store: sqlite (default, in the data directory) or postgres (env DOCTOR_STORE)" };
+        var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string, e.g. \"Host=db;Username=doctor;Database=doctor\" (env DOCTOR_CONNECTION)" };
+        var command = new Command("serve", "Run the Doctor service") { dataDir, urls, policyFile, store, connection };
         command.SetAction(async (result, cancellationToken) =>
         {
-            var app = DoctorApp.Create([], options =>
+            // A setting or a store that cannot be used is the operator's to fix: one line naming it, not a stack trace.
+            try
             {
-                options.DataDir = result.GetValue(dataDir) ?? options.DataDir;
-                options.Urls = result.GetValue(urls) ?? options.Urls;
-                options.PolicyFile = result.GetValue(policyFile) ?? options.PolicyFile;
-            });
-            await app.RunAsync();
-            return 0;
+                var app = DoctorApp.Create([], options =>
+                {
+                    options.DataDir = result.GetValue(dataDir) ?? options.DataDir;
+                    options.Urls = result.GetValue(urls) ?? options.Urls;
+                    options.PolicyFile = result.GetValue(policyFile) ?? options.PolicyFile;
+                    options.Store = result.GetValue(store) ?? options.Store;
+                    options.Connection = result.GetValue(connection) ?? options.Connection;
+                });
+                // Checked before the host starts: a failed hosted service is logged with its whole stack.
+                if (app.Services.GetRequiredService<IDoctorStore>() is PostgresStore postgres && await postgres.ProbeAsync(cancellationToken) is { } unreachable)
+                {
+                    await Console.Error.WriteLineAsync($"doctor serve: {unreachable}");
+                    return 1;
+                }
+
+                await app.RunAsync();
+                return 0;
+            }
+            catch (OptionsValidationException invalid)
+            {
+                foreach (var failure in invalid.Failures)
+                    await Console.Error.WriteLineAsync($"doctor serve: {failure}");
+                return 2;
+            }
+            catch (StoreUnavailableException unavailable)
+            {
+                await Console.Error.WriteLineAsync($"doctor serve: {unavailable.Message}");
+                return 1;
+            }
         });
         return command;
     }

@@ -59,6 +59,6 @@ public enum EventStatus
 /// <summary>The engine's verdict on one event, persisted with the state change it made.</summary>
 public sealed record EventOutcome(long Seq, EventStatus Status, ImmutableArray<string> FaultIds, string? Reason)
 {
-    /// <summary>Reason of events no policy rule matched; the store keeps no row for them (see SqliteStore).</summary>
+    /// <summary>Reason of events no policy rule matched; the store keeps no row for them (see ChangeWrites).</summary>
     public const string NoRuleReason = "no policy rule for this event type";
 }

@@ -19,6 +19,7 @@ using Doctor.Server.Subscriptions;
 using Doctor.Server.Throttling;
 using Doctor.Server.Tls;
 using Doctor.Storage;
+using Doctor.Storage.Postgres;
 using Doctor.Storage.Sqlite;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
@@ -46,6 +47,8 @@ public static class DoctorApp
         options.AdminToken = builder.Configuration[DoctorConstants.AdminTokenVariable] ?? options.AdminToken;
         options.SecretKey = builder.Configuration[SecretKeys.Variable] ?? options.SecretKey;
         options.PolicyFile = builder.Configuration[DoctorConstants.PolicyFileVariable] ?? options.PolicyFile;
+        options.Store = builder.Configuration[DoctorConstants.StoreVariable] ?? options.Store;
+        options.Connection = builder.Configuration[DoctorConstants.ConnectionVariable] ?? options.Connection;
         configure?.Invoke(options);
         var certificate = Validate(options, out var policy);
         // Null: the store keeps the key in the data directory's secret.key.
@@ -74,7 +77,9 @@ public static class DoctorApp
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(options.Delivery);
         services.AddSingleton(new CallbackPolicy(options.Delivery.DeniedNetworks, options.Delivery.AllowedNetworks));
-        services.AddSingleton<IDoctorStore>(sp => new SqliteStore(options.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteStore>>(), secrets));
+        services.AddSingleton<IDoctorStore>(sp => IsPostgres(options)
+            ? new PostgresStore(options.Connection!, options.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PostgresStore>>(), secrets)
+            : new SqliteStore(options.DataDir, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<SqliteStore>>(), secrets));
         services.AddSingleton(new PolicySource(policy));
         services.AddSingleton(sp => new PolicyReloader(
             sp.GetRequiredService<PolicySource>(), options.PolicyFile, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<PolicyReloader>>()));
@@ -133,6 +138,10 @@ public static class DoctorApp
         app.MapPolicy();
         return app;
     }
+
+    /// <summary>True when <c>Doctor:Store</c> selects PostgreSQL.</summary>
+    public static bool IsPostgres(DoctorServerOptions options) =>
+        string.Equals(options.Store, DoctorConstants.PostgresStoreName, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// Problems the framework writes itself (unknown path, wrong method, unhandled error) carry no detail; SPEC §1
@@ -222,6 +231,10 @@ public static class DoctorApp
             throw new OptionsValidationException(nameof(options.DataDir), typeof(DoctorServerOptions), ["Doctor:DataDir must not be empty"]);
         var d = options.Delivery;
         var errors = new List<string>();
+        if (!IsPostgres(options) && !string.Equals(options.Store, DoctorConstants.SqliteStoreName, StringComparison.OrdinalIgnoreCase))
+            errors.Add($"Doctor:Store must be {DoctorConstants.SqliteStoreName} or {DoctorConstants.PostgresStoreName}, not '{options.Store}'");
+        if (IsPostgres(options) && PostgresStore.CheckConnectionString(options.Connection) is { } connectionProblem)
+            errors.Add("Doctor:Connection (DOCTOR_CONNECTION, --connection) " + connectionProblem);
         if (d.Timeout <= TimeSpan.Zero)
             errors.Add("Doctor:Delivery:Timeout must be positive");
         if (d.FirstRetryDelay <= TimeSpan.Zero || d.MaxRetryDelay < d.FirstRetryDelay)

@@ -7,8 +7,16 @@ namespace Doctor.Server.Hosting;
 /// <summary>Settings of <c>doctor serve</c> (section <c>Doctor</c>, or the flags and DOCTOR_* variables).</summary>
 public sealed class DoctorServerOptions
 {
-    /// <summary>Where the SQLite store lives. Default <c>./doctor-data</c>; env <c>DOCTOR_DATA_DIR</c>.</summary>
+    /// <summary>Where the SQLite store lives, and <c>secret.key</c> with either store. Default <c>./doctor-data</c>; env <c>DOCTOR_DATA_DIR</c>.</summary>
     public string DataDir { get; set; } = DoctorConstants.DefaultDataDir;
+
+    /// <summary>The store: <c>sqlite</c> (embedded, in <see cref="DataDir"/>) or <c>postgres</c> (<see cref="Connection"/>).
+    /// Default <c>sqlite</c>; env <c>DOCTOR_STORE</c>.</summary>
+    public string Store { get; set; } = DoctorConstants.DefaultStore;
+
+    /// <summary>Npgsql connection string of the <c>postgres</c> store (e.g. <c>Host=db;Username=doctor;Database=doctor</c>);
+    /// env <c>DOCTOR_CONNECTION</c>. Default: unset (required with <c>postgres</c>).</summary>
+    public string? Connection { get; set; }
 
     /// <summary>Listen addresses. Default <c>http://127.0.0.1:12345</c>; env <c>DOCTOR_URLS</c>.</summary>
     public string Urls { get; set; } = DoctorConstants.DefaultUrls;

@@ -37,14 +37,31 @@ public sealed class CrashTests(ITestOutputHelper output)
         Assert.True(iterations >= 1);
     }
 
+    [Fact]
+    public async Task KillDuringEventStream_PostgresStore_EveryAcknowledgedEventProcessed_StateEqualsAnUninterruptedRun()
+    {
+        // The killed and restarted service on PostgreSQL; the uninterrupted reference on SQLite: one state from one log.
+        using var server = new PostgresServer();
+        var settings = new Dictionary<string, string>
+        {
+            [DoctorConstants.StoreVariable] = DoctorConstants.PostgresStoreName,
+            [DoctorConstants.ConnectionVariable] = server.NewDatabase(),
+        };
+
+        var acknowledged = await KillOnceAsync(0, settings);
+
+        output.WriteLine($"postgres: {acknowledged} acknowledged events, none lost");
+    }
+
     /// <summary>One crash: four monitors stream host down/up pairs (single, bulk and bare-list bodies) until a SIGKILL at a
     /// seeded random moment; answers the number of acknowledged events.</summary>
-    private async Task<int> KillOnceAsync(int iteration)
+    /// <param name="settings">The store of the killed and restarted service (default: SQLite in a temp directory).</param>
+    private async Task<int> KillOnceAsync(int iteration, IReadOnlyDictionary<string, string>? settings = null)
     {
         var random = new Random(Seed + iteration);
         using var data = new TempDirectory();
         var acknowledged = new ConcurrentBag<string>();
-        await using (var doctor = await DoctorProcess.StartAsync(data.Path))
+        await using (var doctor = await DoctorProcess.StartAsync(data.Path, settings: settings))
         {
             using (var admin = doctor.Client())
                 await admin.PostJsonAsync("/v1/inventory", Cluster.Inventory(Hosts));
@@ -62,7 +79,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         Assert.NotEmpty(acknowledged);
         List<JsonNode> log;
         string[] recovered;
-        await using (var restarted = await DoctorProcess.StartAsync(data.Path))
+        await using (var restarted = await DoctorProcess.StartAsync(data.Path, settings: settings))
         {
             using var admin = restarted.Client();
             log = await Cluster.ProcessedLogAsync(admin);

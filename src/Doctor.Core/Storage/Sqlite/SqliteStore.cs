@@ -1,14 +1,6 @@
-using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
-using Doctor.Access;
+using System.Data.Common;
 using Doctor.Events;
-using Doctor.Faults;
-using Doctor.Inventory;
 using Doctor.Secrets;
-using Doctor.Serialization;
-using Doctor.State;
-using Doctor.Subscriptions;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
@@ -32,7 +24,6 @@ public sealed partial class SqliteStore : IDoctorStore
     private SqliteConnection? _state;
     private LogStatements? _logStatements;
     private StateStatements? _stateStatements;
-    private OutboxStatements? _outboxStatements;
     private GroupCommitter<AppendRequest>? _logWriter;
     private GroupCommitter<ChangeBatch>? _stateWriter;
     private Action<IReadOnlyList<EventRecord>> _sink = static _ => { };
@@ -45,11 +36,7 @@ public sealed partial class SqliteStore : IDoctorStore
     /// <c>secret.key</c>, created on the first start.</param>
     public SqliteStore(string dataDirectory, TimeProvider time, ILogger<SqliteStore> logger, SecretSealer? secrets = null)
     {
-        // A new data directory is private to the service's user: it holds the token hashes and the secret key.
-        if (OperatingSystem.IsWindows())
-            Directory.CreateDirectory(dataDirectory);
-        else
-            Directory.CreateDirectory(dataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        StoreSecrets.CreateDataDirectory(dataDirectory);
         _dataDirectory = dataDirectory;
         _secrets = secrets;
         _logPath = Path.Combine(dataDirectory, "events.db");
@@ -65,34 +52,23 @@ public sealed partial class SqliteStore : IDoctorStore
 
     public Task<LoadedState> LoadAsync(CancellationToken cancellationToken)
     {
-        _secrets ??= OpenKeyFile();
+        _secrets ??= StoreSecrets.OpenKeyFile(_dataDirectory, _logger);
         _log = Open(_logPath, synchronous: "FULL");
         _state = Open(_statePath, synchronous: "NORMAL");
         var isNew = Migrate(_log, SqliteSchema.Log);
         Migrate(_state, SqliteSchema.State);
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var loaded = SqliteLoader.Load(_state, _log, isNew, _secrets) with { Outbox = OutboxStatements.Load(_state) };
+        var loaded = StoreLoader.Load(_state, _log, isNew, _secrets);
         LogLoaded(loaded.State.Map.Hosts.Count, loaded.State.Map.Servers.Count, loaded.State.Map.Ports.Count, loaded.State.Faults.All.Count,
             loaded.State.Subscriptions.All.Count, loaded.Unprocessed.Count, watch.Elapsed.TotalSeconds);
         _logStatements = new LogStatements(_log);
         _nextSeq = _logStatements.NextSeq();
-        _stateStatements = new StateStatements(_state, _secrets);
-        _outboxStatements = new OutboxStatements(_state);
+        _stateStatements = new StateStatements(_state);
         _logWriter = new GroupCommitter<AppendRequest>("doctor-log-writer", CommitAppends, FailAppends, r => r.Events.Count, DoctorConstants.StoreBatchEvents);
         _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + b.Deliveries.Count + 1, DoctorConstants.StoreBatchEvents, background: true);
         _checkpoints = new Thread(CheckpointLoop) { IsBackground = true, Name = "doctor-checkpoint" };
         _checkpoints.Start();
         return Task.FromResult(loaded);
-    }
-
-    private SecretSealer OpenKeyFile()
-    {
-        var key = SecretKeys.LoadOrCreate(_dataDirectory, out var created);
-        if (created)
-            LogKeyCreated(Path.Combine(_dataDirectory, SecretKeys.FileName));
-        else if (SecretKeys.IsExposed(_dataDirectory))
-            LogKeyExposed(Path.Combine(_dataDirectory, SecretKeys.FileName));
-        return new SecretSealer(key);
     }
 
     public Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken)
@@ -120,8 +96,7 @@ public sealed partial class SqliteStore : IDoctorStore
             s.Enlist(transaction);
             foreach (var request in requests)
             {
-                request.Ids.Clear();
-                request.Recorded.Clear();
+                request.Reset();
                 foreach (var e in request.Events)
                 {
                     if (!s.Insert(_nextSeq, e, recordedAt.UtcTicks))
@@ -143,75 +118,33 @@ public sealed partial class SqliteStore : IDoctorStore
             throw;
         }
 
-        var committed = Stopwatch.GetTimestamp();
-        var all = new List<EventRecord>();
-        foreach (var request in requests)
-        {
-            for (var i = 0; i < request.Recorded.Count; i++)
-            {
-                var record = request.Recorded[i];
-                if (record.ReceivedTicks != 0)
-                    request.Recorded[i] = record = record with { RecordedTicks = committed };
-                all.Add(record);
-            }
-        }
-
-        // The engine gets them before the callers hear "202", so processing starts as early as possible.
-        if (all.Count > 0)
-            _sink(all);
-        foreach (var request in requests)
-            request.Done.TrySetResult(new AppendResult(request.Ids.ToArray(), request.Recorded.ToArray()));
+        EventAppends.Complete(requests, _sink);
     }
 
     private void FailAppends(List<AppendRequest> requests, Exception error)
     {
         LogWriteFailed(error, "events.db", requests.Count);
-        var refused = new StoreUnavailableException("the event log could not be written: " + error.Message, error);
-        foreach (var request in requests)
-            request.Done.TrySetException(refused);
+        EventAppends.Fail(requests, error);
     }
 
     private void CommitChanges(List<ChangeBatch> batches)
     {
         var s = _stateStatements!;
         s.SetSynchronous(batches.Any(b => b.Durable) ? "FULL" : "NORMAL");
-        long processed = 0;
         using (var transaction = _state!.BeginTransaction())
         {
             s.Enlist(transaction);
-            var outbox = _outboxStatements!;
-            outbox.Enlist(transaction);
-            foreach (var batch in batches)
-            {
-                foreach (var change in batch.Changes)
-                    s.WriteRow(change);
-                // In the same transaction as processed_seq: an event is either replayed (and its notifications rebuilt
-                // with the same ids) or its undelivered notifications are in the outbox, never neither.
-                foreach (var delivery in batch.Deliveries)
-                    outbox.Write(delivery, DeadKept);
-                foreach (var outcome in batch.Outcomes)
-                {
-                    if (outcome.Reason != EventOutcome.NoRuleReason)
-                        s.WriteOutcome(outcome);
-                }
-                processed = Math.Max(processed, batch.ProcessedSeq);
-            }
-
-            if (processed > 0)
-                s.SetMeta("processed_seq", processed.ToString(CultureInfo.InvariantCulture));
+            ChangeWrites.Apply(batches, s, _secrets!, DeadKept);
             transaction.Commit();
         }
 
-        foreach (var batch in batches)
-            batch.Complete();
+        ChangeWrites.Complete(batches);
     }
 
     private void FailChanges(List<ChangeBatch> batches, Exception error)
     {
         LogWriteFailed(error, "state.db", batches.Count);
-        var refused = new StoreUnavailableException("the state could not be written: " + error.Message, error);
-        foreach (var batch in batches)
-            batch.Fail(refused);
+        ChangeWrites.Fail(batches, error);
     }
 
     /// <summary>
@@ -239,89 +172,15 @@ public sealed partial class SqliteStore : IDoctorStore
         }
     }
 
-    public async Task<StoredEvent?> GetEventAsync(string id, CancellationToken cancellationToken)
-    {
-        var list = await QueryEventsAsync(" WHERE id = $id", [("$id", id)], 1, cancellationToken);
-        return list.Count == 0 ? null : list[0];
-    }
+    public Task<StoredEvent?> GetEventAsync(string id, CancellationToken cancellationToken) =>
+        EventReads.GetAsync(OpenLogReader, OpenStateReader, id, cancellationToken);
 
-    public Task<IReadOnlyList<StoredEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken)
-    {
-        var where = new List<string>();
-        var parameters = new List<(string, object)>();
-        if (query.Type is not null)
-        {
-            where.Add("type = $type");
-            parameters.Add(("$type", query.Type));
-        }
+    public Task<IReadOnlyList<StoredEvent>> ListEventsAsync(EventQuery query, CancellationToken cancellationToken) =>
+        EventReads.ListAsync(OpenLogReader, OpenStateReader, query, cancellationToken);
 
-        if (query.Since is { } since)
-        {
-            where.Add("time >= $since");
-            parameters.Add(("$since", since.UtcTicks));
-        }
+    private Task<DbConnection> OpenLogReader(CancellationToken cancellationToken) => Task.FromResult<DbConnection>(OpenReader(_logPath));
 
-        if (query.Marker is not null)
-        {
-            where.Add("seq > coalesce((SELECT seq FROM events WHERE id = $marker), 9223372036854775807)");
-            parameters.Add(("$marker", query.Marker));
-        }
-
-        var sql = where.Count > 0 ? " WHERE " + string.Join(" AND ", where) : string.Empty;
-        return QueryEventsAsync(sql, parameters, query.Limit, cancellationToken);
-    }
-
-    private async Task<IReadOnlyList<StoredEvent>> QueryEventsAsync(string where, List<(string Name, object Value)> parameters, int limit, CancellationToken cancellationToken)
-    {
-        var rows = new List<(long Seq, RawEvent Event, DateTimeOffset RecordedAt)>();
-        await using (var log = OpenReader(_logPath))
-        {
-            await using var command = log.CreateCommand();
-            command.CommandText = "SELECT seq, body, recorded_at FROM events" + where + " ORDER BY seq LIMIT $limit";
-            foreach (var (name, value) in parameters)
-                command.Parameters.AddWithValue(name, value);
-            command.Parameters.AddWithValue("$limit", limit);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-                rows.Add((reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, Ticks(reader.GetInt64(2))));
-        }
-
-        var outcomes = new Dictionary<long, (EventStatus, string[], string?)>();
-        long processed = 0;
-        if (rows.Count > 0)
-        {
-            await using var state = OpenReader(_statePath);
-            await using (var meta = state.CreateCommand())
-            {
-                meta.CommandText = "SELECT value FROM meta WHERE key = 'processed_seq'";
-                if (await meta.ExecuteScalarAsync(cancellationToken) is string text)
-                    processed = long.Parse(text, CultureInfo.InvariantCulture);
-            }
-
-            await using var command = state.CreateCommand();
-            command.CommandText = "SELECT seq, status, fault_ids, reason FROM event_outcomes WHERE seq BETWEEN $first AND $last";
-            command.Parameters.AddWithValue("$first", rows[0].Seq);
-            command.Parameters.AddWithValue("$last", rows[^1].Seq);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                outcomes[reader.GetInt64(0)] = (
-                    Enum.Parse<EventStatus>(reader.GetString(1), ignoreCase: true),
-                    JsonSerializer.Deserialize(reader.GetString(2), StoreJson.Default.StringArray) ?? [],
-                    reader.IsDBNull(3) ? null : reader.GetString(3));
-            }
-        }
-
-        // Events that no policy rule matched get no outcome row (bulk ingest of unknown types would double the
-        // writes); one the engine has passed without a row was therefore ignored for that reason.
-        return [.. rows.Select(r => outcomes.TryGetValue(r.Seq, out var o)
-            ? new StoredEvent(r.Seq, r.Event, r.RecordedAt, o.Item1, o.Item2, o.Item3)
-            : r.Seq <= processed
-                ? new StoredEvent(r.Seq, r.Event, r.RecordedAt, EventStatus.Ignored, [], EventOutcome.NoRuleReason)
-                : new StoredEvent(r.Seq, r.Event, r.RecordedAt, EventStatus.Pending, [], null))];
-    }
-
-    internal static DateTimeOffset Ticks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
+    private Task<DbConnection> OpenStateReader(CancellationToken cancellationToken) => Task.FromResult<DbConnection>(OpenReader(_statePath));
 
     private static SqliteConnection Open(string path, string synchronous)
     {
@@ -380,7 +239,6 @@ public sealed partial class SqliteStore : IDoctorStore
         _stateWriter?.Dispose();
         _logStatements?.Dispose();
         _stateStatements?.Dispose();
-        _outboxStatements?.Dispose();
         foreach (var connection in new[] { _log, _state })
         {
             if (connection is null)
@@ -396,24 +254,9 @@ public sealed partial class SqliteStore : IDoctorStore
     [LoggerMessage(Level = LogLevel.Information, Message = "Loaded {Hosts} hosts, {Servers} servers, {Ports} ports, {Faults} faults, {Subscriptions} subscriptions and {Pending} events to replay in {Seconds:0.00} s")]
     private partial void LogLoaded(int hosts, int servers, int ports, int faults, int subscriptions, int pending, double seconds);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Created {Path}, the key that encrypts webhook secrets at rest; back it up apart from state.db")]
-    private partial void LogKeyCreated(string path);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "{Path} is readable by other users; it should be mode 0600 (chmod 600)")]
-    private partial void LogKeyExposed(string path);
-
     [LoggerMessage(Level = LogLevel.Warning, Message = "A WAL checkpoint failed; it is retried in a second")]
     private partial void LogCheckpointFailed(Exception error);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Could not commit a batch of {Count} writes to {File}; they were refused")]
     private partial void LogWriteFailed(Exception error, string file, int count);
-
-    private sealed class AppendRequest(IReadOnlyList<RawEvent> events, long receivedTicks)
-    {
-        public IReadOnlyList<RawEvent> Events { get; } = events;
-        public long ReceivedTicks { get; } = receivedTicks;
-        public List<string> Ids { get; } = new(events.Count);
-        public List<EventRecord> Recorded { get; } = new(events.Count);
-        public TaskCompletionSource<AppendResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
 }

@@ -1,13 +1,6 @@
 using System.Text.Json;
-using Doctor.Access;
 using Doctor.Events;
-using Doctor.Faults;
-using Doctor.Inventory;
-using Doctor.Secrets;
-using Doctor.Serialization;
-using Doctor.Silences;
 using Doctor.State;
-using Doctor.Subscriptions;
 using Microsoft.Data.Sqlite;
 
 namespace Doctor.Storage.Sqlite;
@@ -30,13 +23,13 @@ internal abstract class Statements(SqliteConnection connection) : IDisposable
         return command;
     }
 
-    public void Enlist(SqliteTransaction transaction)
+    public virtual void Enlist(SqliteTransaction transaction)
     {
         foreach (var command in _all)
             command.Transaction = transaction;
     }
 
-    public void Dispose()
+    public virtual void Dispose()
     {
         foreach (var command in _all)
             command.Dispose();
@@ -87,19 +80,18 @@ internal sealed class LogStatements : Statements
     }
 }
 
-/// <summary>Statements of the state checkpoint.</summary>
-internal sealed class StateStatements : Statements
+/// <summary>Statements of the state checkpoint: the rows <see cref="ChangeWrites"/> decides to write.</summary>
+internal sealed class StateStatements : Statements, IStateRows
 {
     private readonly SqliteCommand _upsert;
     private readonly SqliteCommand _delete;
     private readonly SqliteCommand _outcome;
     private readonly SqliteCommand _meta;
-    private readonly SecretSealer _secrets;
+    private readonly OutboxStatements _outbox;
     private string _synchronous = "NORMAL";
 
-    public StateStatements(SqliteConnection connection, SecretSealer secrets) : base(connection)
+    public StateStatements(SqliteConnection connection) : base(connection)
     {
-        _secrets = secrets;
         _upsert = Prepare(
             "INSERT INTO records (kind, id, body) VALUES ($kind, $id, $body) ON CONFLICT (kind, id) DO UPDATE SET body = excluded.body",
             "$kind", "$id", "$body");
@@ -109,6 +101,13 @@ internal sealed class StateStatements : Statements
             "ON CONFLICT (seq) DO UPDATE SET status = excluded.status, fault_ids = excluded.fault_ids, reason = excluded.reason",
             "$seq", "$status", "$faults", "$reason");
         _meta = Prepare("INSERT INTO meta (key, value) VALUES ($key, $value) ON CONFLICT (key) DO UPDATE SET value = excluded.value", "$key", "$value");
+        _outbox = new OutboxStatements(connection);
+    }
+
+    public override void Enlist(SqliteTransaction transaction)
+    {
+        base.Enlist(transaction);
+        _outbox.Enlist(transaction);
     }
 
     /// <summary>FULL for batches holding an acknowledged command, NORMAL otherwise (replayable from the log).</summary>
@@ -122,47 +121,39 @@ internal sealed class StateStatements : Statements
         _synchronous = mode;
     }
 
-    public void WriteRow(RowChange change)
+    public void WriteRow(RowKind kind, string id, string? body)
     {
-        if (change.Value is null)
-        {
-            _delete.Parameters[0].Value = (int)change.Kind;
-            _delete.Parameters[1].Value = change.Id;
-            _delete.ExecuteNonQuery();
-            return;
-        }
-
-        _upsert.Parameters[0].Value = (int)change.Kind;
-        _upsert.Parameters[1].Value = change.Id;
-        _upsert.Parameters[2].Value = change.Kind switch
-        {
-            RowKind.Host => JsonSerializer.Serialize((Host)change.Value, StoreJson.Default.Host),
-            RowKind.Server => JsonSerializer.Serialize((Server)change.Value, StoreJson.Default.Server),
-            RowKind.Port => JsonSerializer.Serialize((Port)change.Value, StoreJson.Default.Port),
-            RowKind.Fault => JsonSerializer.Serialize((Fault)change.Value, StoreJson.Default.Fault),
-            RowKind.Subscription => JsonSerializer.Serialize(SealedSecrets.Seal((Subscription)change.Value, _secrets), StoreJson.Default.Subscription),
-            RowKind.Token => JsonSerializer.Serialize((Token)change.Value, StoreJson.Default.Token),
-            RowKind.Device => JsonSerializer.Serialize((Device)change.Value, StoreJson.Default.Device),
-            RowKind.Silence => JsonSerializer.Serialize((Silence)change.Value, StoreJson.Default.Silence),
-            _ => throw new InvalidOperationException($"unknown row kind {change.Kind}"),
-        };
-        _upsert.ExecuteNonQuery();
+        var command = body is null ? _delete : _upsert;
+        command.Parameters[0].Value = (int)kind;
+        command.Parameters[1].Value = id;
+        if (body is not null)
+            command.Parameters[2].Value = body;
+        command.ExecuteNonQuery();
     }
 
-    public void WriteOutcome(EventOutcome outcome)
+    public void WriteDelivery(string subscriptionId, string notificationId, object[]? values, bool dead, int deadKept) =>
+        _outbox.Write(subscriptionId, notificationId, values, dead, deadKept);
+
+    public void WriteOutcome(long seq, string status, string faultIds, string? reason)
     {
         var p = _outcome.Parameters;
-        p[0].Value = outcome.Seq;
-        p[1].Value = outcome.Status.ToString().ToLowerInvariant();
-        p[2].Value = JsonSerializer.Serialize(outcome.FaultIds.IsDefault ? [] : outcome.FaultIds.ToArray(), StoreJson.Default.StringArray);
-        p[3].Value = (object?)outcome.Reason ?? DBNull.Value;
+        p[0].Value = seq;
+        p[1].Value = status;
+        p[2].Value = faultIds;
+        p[3].Value = (object?)reason ?? DBNull.Value;
         _outcome.ExecuteNonQuery();
     }
 
-    public void SetMeta(string key, string value)
+    public void SetProcessedSeq(long seq)
     {
-        _meta.Parameters[0].Value = key;
-        _meta.Parameters[1].Value = value;
+        _meta.Parameters[0].Value = "processed_seq";
+        _meta.Parameters[1].Value = seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
         _meta.ExecuteNonQuery();
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _outbox.Dispose();
     }
 }

@@ -1,26 +1,21 @@
 using System.Security.Cryptography;
-using System.Text;
 using Doctor.Core.Tests.Support;
 using Doctor.Secrets;
 using Doctor.State;
 using Doctor.Storage;
-using Doctor.Storage.Sqlite;
 using Doctor.Subscriptions;
 using Doctor.Testing;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Doctor.Core.Tests.Storage;
 
-/// <summary>Webhook secrets reach state.db only sealed, and come back clear after a reopen.</summary>
-public sealed class SealedSecretsStoreTests : IDisposable
+/// <summary>Webhook secrets reach the store only sealed, and come back clear after a reopen (both stores).</summary>
+public abstract class SealedSecretsStoreContractTests(StoreBackend backend) : IDisposable
 {
     private const string Clear = "consumer-hmac-secret-zebra-0123456789";
 
-    private readonly TempDirectory _dir = new();
     private readonly ManualTimeProvider _clock = new(TestMap.Start);
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => backend.Dispose();
 
     private static Subscription Subscription(string id, string? secret) => new()
     {
@@ -29,7 +24,7 @@ public sealed class SealedSecretsStoreTests : IDisposable
 
     private async Task<LoadedState> OpenWriteAndCloseAsync(SecretSealer? secrets, params Subscription[] subscriptions)
     {
-        var store = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance, secrets);
+        var store = backend.Create(_clock, secrets);
         var loaded = await store.LoadAsync(CancellationToken.None);
         var batch = new ChangeBatch([.. subscriptions.Select(s => new RowChange(RowKind.Subscription, s.SubscriptionId, s))], [], processedSeq: 0, durable: true);
         store.Persist(batch);
@@ -40,7 +35,7 @@ public sealed class SealedSecretsStoreTests : IDisposable
 
     private async Task<LoadedState> ReopenAsync(SecretSealer? secrets)
     {
-        var store = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance, secrets);
+        var store = backend.Create(_clock, secrets);
         try
         {
             return await store.LoadAsync(CancellationToken.None);
@@ -51,26 +46,16 @@ public sealed class SealedSecretsStoreTests : IDisposable
         }
     }
 
-    private string StoredBody(string subscriptionId)
-    {
-        using var connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(_dir.Path, "state.db"), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-        connection.Open();
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT body FROM records WHERE kind = $kind AND id = $id";
-        command.Parameters.AddWithValue("$kind", (int)RowKind.Subscription);
-        command.Parameters.AddWithValue("$id", subscriptionId);
-        return (string)command.ExecuteScalar()!;
-    }
+    private string StoredBody(string subscriptionId) => backend.StoredBody(RowKind.Subscription, subscriptionId);
 
     [Fact]
-    public async Task Persist_SubscriptionWithSecret_StateDbHoldsOnlyTheSealedForm()
+    public async Task Persist_SubscriptionWithSecret_StoreHoldsOnlyTheSealedForm()
     {
         await OpenWriteAndCloseAsync(null, Subscription("sub-1", Clear));
 
         Assert.Contains("\"secret\":\"v1:", StoredBody("sub-1"));
         Assert.DoesNotContain(Clear, StoredBody("sub-1"));
-        foreach (var file in Directory.GetFiles(_dir.Path, "state.db*"))
-            Assert.DoesNotContain(Clear, Encoding.UTF8.GetString(await File.ReadAllBytesAsync(file)));
+        Assert.False(await backend.StateContainsAsync(Clear));
     }
 
     [Fact]
@@ -90,7 +75,7 @@ public sealed class SealedSecretsStoreTests : IDisposable
     {
         await OpenWriteAndCloseAsync(null, Subscription("sub-1", Clear));
 
-        var key = SecretKeys.LoadOrCreate(_dir.Path, out var created);
+        var key = SecretKeys.LoadOrCreate(backend.Data.Path, out var created);
 
         Assert.False(created);
         using var stored = System.Text.Json.JsonDocument.Parse(StoredBody("sub-1"));
@@ -106,7 +91,7 @@ public sealed class SealedSecretsStoreTests : IDisposable
 
         var loaded = await ReopenAsync(key);
 
-        Assert.False(File.Exists(Path.Combine(_dir.Path, SecretKeys.FileName)));
+        Assert.False(File.Exists(Path.Combine(backend.Data.Path, SecretKeys.FileName)));
         Assert.Equal(Clear, loaded.State.Subscriptions.All.Get("sub-1")!.Secret);
     }
 

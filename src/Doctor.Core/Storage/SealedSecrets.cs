@@ -1,10 +1,10 @@
 using Doctor.Secrets;
 using Doctor.Subscriptions;
 
-namespace Doctor.Storage.Sqlite;
+namespace Doctor.Storage;
 
 /// <summary>
-/// Webhook secrets cross into <c>state.db</c> only sealed. The in-memory <see cref="Subscription"/> keeps the clear
+/// Webhook secrets cross into the store (SQLite or PostgreSQL) only sealed. The in-memory <see cref="Subscription"/> keeps the clear
 /// secret (opened once at load), so the notifier signs without any decryption on the fault path.
 /// </summary>
 internal static class SealedSecrets
@@ -25,8 +25,8 @@ internal static class SealedSecrets
             // Refusing to start beats signing with a wrong key or silently dropping signatures: consumers that verify
             // would reject every notification.
             throw new InvalidOperationException(
-                $"the webhook secret of subscription {stored.SubscriptionId} in state.db cannot be opened: {ex.Message}. " +
-                $"Restore the {SecretKeys.FileName} that belongs to this data directory, or set {SecretKeys.Variable} to the key it was written with", ex);
+                $"the webhook secret of subscription {stored.SubscriptionId} in the store cannot be opened: {ex.Message}. " +
+                $"Restore the {SecretKeys.FileName} that belongs to this data directory (or database), or set {SecretKeys.Variable} to the key it was written with", ex);
         }
     }
 }

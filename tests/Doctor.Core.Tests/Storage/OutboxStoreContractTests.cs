@@ -3,20 +3,17 @@ using Doctor.Core.Tests.Support;
 using Doctor.Notification;
 using Doctor.State;
 using Doctor.Storage;
-using Doctor.Storage.Sqlite;
 using Doctor.Subscriptions;
 using Doctor.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Doctor.Core.Tests.Storage;
 
-/// <summary>The delivery outbox in state.db: what a restart resumes, what it forgets, and its bound.</summary>
-public sealed class OutboxStoreTests : IDisposable
+/// <summary>The delivery outbox in the store: what a restart resumes, what it forgets, and its bound (both stores).</summary>
+public abstract class OutboxStoreContractTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempDirectory _dir = new();
     private readonly ManualTimeProvider _clock = new(TestMap.Start);
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => backend.Dispose();
 
     private static Subscription Subscription(string id) => new()
     {
@@ -32,14 +29,14 @@ public sealed class OutboxStoreTests : IDisposable
 
     private async Task<LoadedState> WriteAndReopenAsync(int deadKept, params ChangeBatch[] batches)
     {
-        var store = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance) { DeadKept = deadKept };
+        var store = backend.Create(_clock, deadKept: deadKept);
         await store.LoadAsync(CancellationToken.None);
         foreach (var batch in batches)
             store.Persist(batch);
         await Eventually.Within(Task.WhenAll(batches.Select(b => b.Committed)), "the outbox writes");
         await store.DisposeAsync();
 
-        var reopened = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance);
+        var reopened = backend.Create(_clock);
         await using var _ = reopened;
         return await reopened.LoadAsync(CancellationToken.None);
     }

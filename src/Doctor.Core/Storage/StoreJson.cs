@@ -6,7 +6,7 @@ using Doctor.Inventory;
 using Doctor.Silences;
 using Doctor.Subscriptions;
 
-namespace Doctor.Storage.Sqlite;
+namespace Doctor.Storage;
 
 /// <summary>
 /// Source-generated JSON of the stored records: the writer thread serializes every changed row, so it must be

@@ -10,14 +10,17 @@ using Doctor.Secrets;
 using Doctor.Silences;
 using Doctor.State;
 using Doctor.Subscriptions;
-using Microsoft.Data.Sqlite;
+using System.Data.Common;
 
-namespace Doctor.Storage.Sqlite;
+namespace Doctor.Storage;
 
-/// <summary>Start-up: the state checkpoint into the indexed in-memory state, plus the log's events still to process.</summary>
-internal static class SqliteLoader
+/// <summary>
+/// Start-up: the state checkpoint into the indexed in-memory state, plus the log's events still to process. Plain
+/// ADO.NET over the tables both stores share (records, meta, events, outbox), so SQLite and PostgreSQL load alike.
+/// </summary>
+internal static class StoreLoader
 {
-    public static LoadedState Load(SqliteConnection state, SqliteConnection log, bool isNew, SecretSealer secrets)
+    public static LoadedState Load(DbConnection state, DbConnection log, bool isNew, SecretSealer secrets)
     {
         var records = ReadRecords(state, secrets);
         var hosts = records.OfType<Host>();
@@ -40,11 +43,11 @@ internal static class SqliteLoader
         var unprocessed = new List<EventRecord>();
         using (var command = log.CreateCommand())
         {
-            command.CommandText = "SELECT seq, body, recorded_at FROM events WHERE seq > $seq ORDER BY seq";
-            command.Parameters.AddWithValue("$seq", processed);
+            command.CommandText = "SELECT seq, body, recorded_at FROM events WHERE seq > @seq ORDER BY seq";
+            command.AddParameter("seq", processed);
             using var reader = command.ExecuteReader();
             while (reader.Read())
-                unprocessed.Add(new EventRecord(reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, SqliteStore.Ticks(reader.GetInt64(2)), 0, 0));
+                unprocessed.Add(new EventRecord(reader.GetInt64(0), JsonSerializer.Deserialize(reader.GetString(1), StoreJson.Default.RawEvent)!, Ticks(reader.GetInt64(2)), 0, 0));
         }
 
         // The map, the fault book and the subscriptions are independent: build them side by side.
@@ -55,14 +58,26 @@ internal static class SqliteLoader
         {
             Silences = SilenceBook.From(silences),
         };
-        return new LoadedState(loaded, unprocessed, isNew);
+        return new LoadedState(loaded, unprocessed, isNew) { Outbox = OutboxRows.Load(state) };
+    }
+
+    /// <summary>Times are stored as UTC ticks in both stores: exact, and compared as numbers.</summary>
+    public static DateTimeOffset Ticks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
+
+    /// <summary>Adds a named parameter; both providers accept <c>@name</c>.</summary>
+    public static void AddParameter(this DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value ?? DBNull.Value;
+        command.Parameters.Add(parameter);
     }
 
     /// <summary>
     /// Reads every record row, deserializing on all cores while one thread reads: at a million rows the JSON is most
     /// of a cold start.
     /// </summary>
-    private static RecordSet ReadRecords(SqliteConnection state, SecretSealer secrets)
+    private static RecordSet ReadRecords(DbConnection state, SecretSealer secrets)
     {
         using var chunks = new BlockingCollection<(RowKind Kind, string Body)[]>(boundedCapacity: 8);
         var workers = Enumerable.Range(0, Math.Max(1, Environment.ProcessorCount)).Select(_ => Task.Run(() =>
@@ -119,6 +134,20 @@ internal static class SqliteLoader
             all.Merge(worker.GetAwaiter().GetResult());
         return all;
     }
+
+    /// <summary>The stored JSON of a changed record (webhook secrets sealed); null for a deletion.</summary>
+    public static string? Body(RowChange change, SecretSealer secrets) => change.Value is null ? null : change.Kind switch
+    {
+        RowKind.Host => JsonSerializer.Serialize((Host)change.Value, StoreJson.Default.Host),
+        RowKind.Server => JsonSerializer.Serialize((Server)change.Value, StoreJson.Default.Server),
+        RowKind.Port => JsonSerializer.Serialize((Port)change.Value, StoreJson.Default.Port),
+        RowKind.Fault => JsonSerializer.Serialize((Fault)change.Value, StoreJson.Default.Fault),
+        RowKind.Subscription => JsonSerializer.Serialize(SealedSecrets.Seal((Subscription)change.Value, secrets), StoreJson.Default.Subscription),
+        RowKind.Token => JsonSerializer.Serialize((Token)change.Value, StoreJson.Default.Token),
+        RowKind.Device => JsonSerializer.Serialize((Device)change.Value, StoreJson.Default.Device),
+        RowKind.Silence => JsonSerializer.Serialize((Silence)change.Value, StoreJson.Default.Silence),
+        _ => throw new InvalidOperationException($"unknown row kind {change.Kind}"),
+    };
 
     /// <summary>Deserialized records by kind.</summary>
     private sealed class RecordSet(SecretSealer secrets)

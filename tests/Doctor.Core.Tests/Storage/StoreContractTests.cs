@@ -5,23 +5,20 @@ using Doctor.Inventory;
 using Doctor.Silences;
 using Doctor.State;
 using Doctor.Storage;
-using Doctor.Storage.Sqlite;
 using Doctor.Testing;
-using Microsoft.Data.Sqlite;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Doctor.Core.Tests.Storage;
 
-public sealed class SqliteStoreTests : IDisposable
+/// <summary>What every <see cref="IDoctorStore"/> must do; run over SQLite and over PostgreSQL.</summary>
+public abstract class StoreContractTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempDirectory _dir = new();
     private readonly ManualTimeProvider _clock = new(TestMap.Start.AddMinutes(5));
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => backend.Dispose();
 
-    private async Task<(SqliteStore Store, LoadedState Loaded)> OpenAsync()
+    private async Task<(IDoctorStore Store, LoadedState Loaded)> OpenAsync()
     {
-        var store = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance);
+        var store = backend.Create(_clock);
         var loaded = await store.LoadAsync(CancellationToken.None);
         return (store, loaded);
     }
@@ -229,7 +226,7 @@ public sealed class SqliteStoreTests : IDisposable
     [Fact]
     public async Task AppendAsync_BeforeLoadOrAfterDispose_RefusedAsUnavailable()
     {
-        var store = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance);
+        var store = backend.Create(_clock);
         Assert.Throws<StoreUnavailableException>(() => { _ = store.AppendAsync([TestMap.HostEvent("t", "h", "e-1")], 1, CancellationToken.None); });
 
         await store.LoadAsync(CancellationToken.None);
@@ -389,15 +386,9 @@ public sealed class SqliteStoreTests : IDisposable
     {
         var (store, _) = await OpenAsync();
         await store.DisposeAsync();
-        await using (var connection = new SqliteConnection($"Data Source={Path.Combine(_dir.Path, "events.db")};Pooling=False"))
-        {
-            await connection.OpenAsync();
-            await using var command = connection.CreateCommand();
-            command.CommandText = "INSERT INTO schema_version VALUES (99)";
-            await command.ExecuteNonQueryAsync();
-        }
+        await backend.MarkNewerSchemaAsync();
 
-        var newer = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance);
+        var newer = backend.Create(_clock);
         await using var _ = newer;
 
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => newer.LoadAsync(CancellationToken.None));
