@@ -6,6 +6,7 @@ using Doctor.Access;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Maintenance;
 using Doctor.Secrets;
 using Doctor.Silences;
 using Doctor.State;
@@ -28,6 +29,7 @@ internal static class SqliteLoader
         var tokens = records.OfType<Token>();
         var devices = records.OfType<Device>();
         var silences = records.OfType<Silence>();
+        var sessions = records.OfType<MaintenanceSession>();
 
         long processed = 0;
         using (var command = state.CreateCommand())
@@ -54,6 +56,7 @@ internal static class SqliteLoader
         var loaded = new DoctorState(map.GetAwaiter().GetResult(), faultBook.GetAwaiter().GetResult(), subscriptionBook, TokenBook.From(tokens), processed)
         {
             Silences = SilenceBook.From(silences),
+            Maintenance = MaintenanceBook.From(sessions),
         };
         return new LoadedState(loaded, unprocessed, isNew);
     }
@@ -131,6 +134,7 @@ internal static class SqliteLoader
         private readonly List<Token> _tokens = [];
         private readonly List<Device> _devices = [];
         private readonly List<Silence> _silences = [];
+        private readonly List<MaintenanceSession> _sessions = [];
 
         public void Add(RowKind kind, string body)
         {
@@ -144,6 +148,7 @@ internal static class SqliteLoader
                 case RowKind.Token: _tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
                 case RowKind.Device: _devices.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Device)!); break;
                 case RowKind.Silence: _silences.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Silence)!); break;
+                case RowKind.MaintenanceSession: _sessions.Add(JsonSerializer.Deserialize(body, StoreJson.Default.MaintenanceSession)!); break;
             }
         }
 
@@ -157,6 +162,7 @@ internal static class SqliteLoader
             _tokens.AddRange(other._tokens);
             _devices.AddRange(other._devices);
             _silences.AddRange(other._silences);
+            _sessions.AddRange(other._sessions);
         }
 
         public IReadOnlyList<T> OfType<T>() => typeof(T) switch
@@ -168,6 +174,7 @@ internal static class SqliteLoader
             var t when t == typeof(Subscription) => (IReadOnlyList<T>)_subscriptions,
             var t when t == typeof(Device) => (IReadOnlyList<T>)_devices,
             var t when t == typeof(Silence) => (IReadOnlyList<T>)_silences,
+            var t when t == typeof(MaintenanceSession) => (IReadOnlyList<T>)_sessions,
             _ => (IReadOnlyList<T>)_tokens,
         };
     }

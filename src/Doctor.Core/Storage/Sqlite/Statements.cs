@@ -5,6 +5,7 @@ using Doctor.Faults;
 using Doctor.Inventory;
 using Doctor.Secrets;
 using Doctor.Serialization;
+using Doctor.Maintenance;
 using Doctor.Silences;
 using Doctor.State;
 using Doctor.Subscriptions;
@@ -144,6 +145,7 @@ internal sealed class StateStatements : Statements
             RowKind.Token => JsonSerializer.Serialize((Token)change.Value, StoreJson.Default.Token),
             RowKind.Device => JsonSerializer.Serialize((Device)change.Value, StoreJson.Default.Device),
             RowKind.Silence => JsonSerializer.Serialize((Silence)change.Value, StoreJson.Default.Silence),
+            RowKind.MaintenanceSession => JsonSerializer.Serialize((MaintenanceSession)change.Value, StoreJson.Default.MaintenanceSession),
             _ => throw new InvalidOperationException($"unknown row kind {change.Kind}"),
         };
         _upsert.ExecuteNonQuery();
