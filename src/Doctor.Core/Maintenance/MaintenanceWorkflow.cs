@@ -199,7 +199,8 @@ public static class MaintenanceWorkflow
             var left = editor.Map.ServersOn(hostName);
             if (left.Count > 0)
                 return Fail(editor, s, $"host {hostName} could not be emptied: server {string.Join(", ", left.Order(StringComparer.Ordinal))} remains");
-            return StartHost(editor, s, hostName);
+            // A prepared host is the first to be maintained: START_MAINTENANCE (Fenix) is that step.
+            return StartHost(editor, s.State == SessionState.PrepareMaintenance ? s with { State = SessionState.StartMaintenance } : s, hostName);
         }
 
         var action = s.Actions[index];
