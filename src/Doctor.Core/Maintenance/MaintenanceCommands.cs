@@ -72,9 +72,9 @@ public static class MaintenanceCommands
             foreach (var (id, action) in instanceActions)
             {
                 if (!awaited.InstanceIds.Contains(id))
-                    throw MaintenanceRequestException.BadRequest($"instance_actions.{id}", $"instance {id} was not offered to project {projectId}");
+                    throw MaintenanceRequestException.BadRequest($"instance_actions.{id}", $"instance_actions.{id}: instance {id} was not offered to project {projectId}");
                 if (!SessionStates.InstanceActions.Contains(action))
-                    throw MaintenanceRequestException.BadRequest($"instance_actions.{id}", $"action '{action}' is not one of {string.Join(", ", SessionStates.InstanceActions)}");
+                    throw MaintenanceRequestException.BadRequest($"instance_actions.{id}", $"instance_actions.{id}: action '{action}' is not one of {string.Join(", ", SessionStates.InstanceActions)}");
                 actions = actions.SetItem(id, action);
             }
         }

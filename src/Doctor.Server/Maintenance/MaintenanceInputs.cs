@@ -38,7 +38,7 @@ public static class MaintenanceInputs
             for (var i = 0; i < list.Count; i++)
             {
                 if (!Fields.IsIdentifier(list[i]))
-                    throw Bad($"hosts[{i}]", "a host name must be 1–255 characters without control characters");
+                    throw Bad($"hosts[{i}]", $"hosts[{i}] must be a host name of 1–255 characters without control characters");
                 hosts.Add(list[i]!);
             }
         }
@@ -46,9 +46,9 @@ public static class MaintenanceInputs
         var at = now;
         if (input.MaintenanceAt is { } text)
         {
-            if (!Rfc3339.TryParse(text, out at) &&
-                !(DateTime.TryParseExact(text, FenixTime, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var plain)
-                  && (at = new DateTimeOffset(plain, TimeSpan.Zero)) == at))
+            if (DateTime.TryParseExact(text, FenixTime, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var plain))
+                at = new DateTimeOffset(plain, TimeSpan.Zero);
+            else if (!Rfc3339.TryParse(text, out at))
                 throw Bad("maintenance_at", "maintenance_at must be 'YYYY-MM-DD HH:MM:SS' (UTC) or an RFC 3339 time");
         }
 
@@ -67,9 +67,9 @@ public static class MaintenanceInputs
         foreach (var (id, action) in input.InstanceActions)
         {
             if (!Fields.IsIdentifier(id))
-                throw Bad("instance_actions", "instance ids must be 1–255 characters");
+                throw Bad("instance_actions", "instance_actions keys must be instance ids of 1–255 characters");
             if (action is null || !Fields.IsIdentifier(action))
-                throw Bad($"instance_actions.{id}", "an instance action must be MIGRATE, LIVE_MIGRATE or OWN_ACTION");
+                throw Bad($"instance_actions.{id}", $"instance_actions.{id} must be MIGRATE, LIVE_MIGRATE or OWN_ACTION");
             actions[id] = action;
         }
 

@@ -17,6 +17,9 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
 {
     private static readonly string[] Callers = ["none", "admin", "monitor", "project"];
 
+    /// <summary>Routes that answer 501 on purpose (docs/operations.md, Maintenance: what is not supported).</summary>
+    private static readonly string[] NotImplemented = ["/v1/instance/", "/v1/instance_group/"];
+
     [Fact]
     public async Task RouteTable_EveryEndpoint_DeclaresAccessRule()
     {
@@ -57,7 +60,9 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
                 var status = (int)response.StatusCode;
                 var allowed = rule.IsAnonymous || caller != "none" && rule.Roles.Contains(Parse(caller));
                 string? wrong = null;
-                if (status >= 500)
+                if (status == 501 && NotImplemented.Any(p => path.StartsWith(p, StringComparison.Ordinal)) && allowed)
+                    wrong = null; // the ETSI FEAT03 constraint records: routed so a client learns at once they are not supported
+                else if (status >= 500)
                     wrong = "a server error";
                 else if (rule.IsAnonymous && status is 401 or 403)
                     wrong = "public, yet refused";
@@ -92,6 +97,22 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
              "GET /v1/tokens/{tokenId}", "POST /v1/silences", "POST /v1/tokens"],
             routes.Select(r => r.Display.TrimEnd('/')).Order(StringComparer.Ordinal)); // a group root reads "/v1/tokens/"
         Assert.All(routes, r => Assert.Equal([Role.Admin], r.Endpoint.Metadata.GetMetadata<AccessRule>()!.Roles));
+    }
+
+    [Fact]
+    public void RouteTable_Maintenance_SessionsAdminOnlyProjectSideAdminAndProject()
+    {
+        // SPEC §6: sessions are the admin tool's; only the project side (/{sid}/{project_id}) is open to project members,
+        // and their handlers confine them to their own project (MaintenanceEndpointsTests).
+        var routes = Endpoints().Where(e => e.Endpoint.RoutePattern.RawText!.StartsWith("/v1/maintenance", StringComparison.Ordinal))
+            .ToDictionary(r => r.Display.TrimEnd('/'), r => r.Endpoint.Metadata.GetMetadata<AccessRule>()!.Roles);
+
+        Assert.Equal(
+            ["DELETE /v1/maintenance/{sessionId}", "GET /v1/maintenance", "GET /v1/maintenance/{sessionId}", "GET /v1/maintenance/{sessionId}/detail",
+             "GET /v1/maintenance/{sessionId}/{projectId}", "POST /v1/maintenance", "PUT /v1/maintenance/{sessionId}", "PUT /v1/maintenance/{sessionId}/{projectId}"],
+            routes.Keys.Order(StringComparer.Ordinal));
+        foreach (var (route, roles) in routes)
+            Assert.Equal(route.EndsWith("{projectId}", StringComparison.Ordinal) ? [Role.Admin, Role.Project] : [Role.Admin], roles);
     }
 
     private static Role Parse(string caller) => caller switch

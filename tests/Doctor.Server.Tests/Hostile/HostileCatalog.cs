@@ -58,6 +58,11 @@ public static class HostileCatalog
         new("subscriptions", HttpMethod.Post, "/v1/subscriptions", Sender.Project, """{"callback_url":"http://127.0.0.1:9/x","filter":{"fault_types":[$V]}}"""),
         new("subscriptions-admin", HttpMethod.Post, "/v1/subscriptions", Sender.Admin, """{"callback_url":$V}"""),
         new("silences", HttpMethod.Post, "/v1/silences", Sender.Admin, "{\"matchers\":{\"hostname\":$V},\"ends_at\":" + FutureTime + "}"),
+        new("maintenance-hosts", HttpMethod.Post, "/v1/maintenance", Sender.Admin, """{"state":"MAINTENANCE","hosts":[$V]}"""),
+        new("maintenance-at", HttpMethod.Post, "/v1/maintenance", Sender.Admin, """{"state":"MAINTENANCE","maintenance_at":$V}"""),
+        new("maintenance-workflow", HttpMethod.Post, "/v1/maintenance", Sender.Admin, """{"state":"MAINTENANCE","workflow":$V}"""),
+        new("maintenance-reply", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", Sender.Project, """{"state":$V}"""),
+        new("maintenance-reply-action", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", Sender.Project, """{"state":"ACK_PLANNED_MAINTENANCE","instance_actions":{"vm-a1":$V}}"""),
         new("silences-fault-type", HttpMethod.Post, "/v1/silences", Sender.Admin, "{\"matchers\":{\"hostname\":\"compute-zulu-1\",\"fault_type\":$V},\"ends_at\":" + FutureTime + "}"),
     ];
 
@@ -123,7 +128,7 @@ public static class HostileCatalog
         ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "none"];
 
     private static readonly string[] ListPaths =
-        ["/v1/tokens", "/v1/hosts", "/v1/devices", "/v1/servers", "/v1/ports", "/v1/events", "/v1/faults", "/v1/subscriptions", "/v1/silences"];
+        ["/v1/tokens", "/v1/hosts", "/v1/devices", "/v1/servers", "/v1/ports", "/v1/events", "/v1/faults", "/v1/subscriptions", "/v1/silences", "/v1/maintenance"];
 
     private static readonly string[] BadLimits =
         ["-1", "0", "1001", "99999999999999999999", "abc", "1.5", "1e3", "%00", "%2B5", "%205", "0x10", "5,6", "５"];
@@ -194,6 +199,7 @@ public static class HostileCatalog
         AddInventory(Add);
         AddSubscriptions(Add);
         AddSilences(Add);
+        AddMaintenance(Add);
         AddPathsAndCredentials(Add);
         return all;
     }
@@ -399,6 +405,43 @@ public static class HostileCatalog
             B("""{"callback_url":"http://127.0.0.1:9/x","filter":{"resource_ids":["compute-zulu-1"]}}"""), Sender.Project, 404);
         add("subscription for another project", HttpMethod.Post, "/v1/subscriptions",
             B("""{"callback_url":"http://127.0.0.1:9/x","project_id":"proj-beta"}"""), Sender.Project, 403);
+    }
+
+    /// <summary>Maintenance sessions (SPEC §6): refused creations never start a session, and the project side is scoped.</summary>
+    private static void AddMaintenance(Adder add)
+    {
+        (string Name, string Body)[] creations =
+        [
+            ("workflow vnf", """{"state":"MAINTENANCE","workflow":"vnf"}"""),
+            ("state not MAINTENANCE", """{"state":"PLANNED_MAINTENANCE"}"""),
+            ("maintenance_at words", """{"maintenance_at":"tomorrow"}"""),
+            ("maintenance_at fenix without seconds", """{"maintenance_at":"2026-01-01 10:00"}"""),
+            ("unknown host", """{"hosts":["compute-nowhere"]}"""),
+            ("hosts not a list", """{"hosts":"compute-zulu-1"}"""),
+            ("hosts null entry", """{"hosts":[null]}"""),
+            ("metadata longer migration", """{"metadata":{"migration_seconds":5}}"""),
+            ("metadata negative reply", """{"metadata":{"reply_seconds":"-1"}}"""),
+            ("metadata NaN reply", """{"metadata":{"reply_seconds":"NaN"}}"""),
+            ("metadata infinite host seconds", """{"metadata":{"host_maintenance_seconds":1e999}}"""),
+            ("metadata nested", """{"metadata":{"a":{"b":"c"}}}"""),
+            ("metadata array", """{"metadata":{"a":["b"]}}"""),
+            ("metadata null", """{"metadata":{"a":null}}"""),
+            ("metadata empty key", """{"metadata":{"":"x"}}"""),
+        ];
+        foreach (var (name, body) in creations)
+            add($"maintenance create {name}", HttpMethod.Post, "/v1/maintenance", B(body), Sender.Admin, Bad);
+
+        add("maintenance reply missing state", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", B("{}"), Sender.Project, Bad);
+        add("maintenance reply unknown session", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", B("""{"state":"ACK_MAINTENANCE"}"""), Sender.Project, 404);
+        add("maintenance reply foreign project", HttpMethod.Put, "/v1/maintenance/no-session/proj-beta", B("""{"state":"ACK_MAINTENANCE"}"""), Sender.Project, 404);
+        add("maintenance get foreign project", HttpMethod.Get, "/v1/maintenance/no-session/proj-beta", null, Sender.Project, 404);
+        add("maintenance list as project", HttpMethod.Get, "/v1/maintenance", null, Sender.Project, 403);
+        add("maintenance create as project", HttpMethod.Post, "/v1/maintenance", B("""{"state":"MAINTENANCE"}"""), Sender.Project, 403);
+        add("maintenance create as monitor", HttpMethod.Post, "/v1/maintenance", B("""{"state":"MAINTENANCE"}"""), Sender.Monitor, 403);
+        add("maintenance get unknown", HttpMethod.Get, "/v1/maintenance/no-session", null, Sender.Admin, 404);
+        add("maintenance detail unknown", HttpMethod.Get, "/v1/maintenance/no-session/detail", null, Sender.Admin, 404);
+        add("maintenance continue unknown", HttpMethod.Put, "/v1/maintenance/no-session", B("{}"), Sender.Admin, 404);
+        add("maintenance delete unknown", HttpMethod.Delete, "/v1/maintenance/no-session", null, Sender.Admin, 404);
     }
 
     private static void AddSilences(Adder add)
