@@ -65,16 +65,18 @@ public static class MaintenancePlacement
     public static HostProgress Progress(MaintenanceSession session, string host) =>
         session.HostRecords.TryGetValue(host, out var record) ? record.Progress : HostProgress.Pending;
 
+    /// <summary>Whether <paramref name="host"/> already holds as many members of the group as one host may: one for an
+    /// anti-affinity group (the default), <c>max_instances_per_host</c> when its record says <c>anti_affinity_group: false</c>.</summary>
     private static bool Conflicts(StateEditor editor, string group, string serverId, string host, IReadOnlyDictionary<string, List<string>>? planned)
     {
-        if (planned is not null && planned.TryGetValue(host, out var groups) && groups.Contains(group))
-            return true;
+        var limit = editor.Constraints.Group(group)?.PerHost ?? 1;
+        var members = planned is not null && planned.TryGetValue(host, out var groups) ? groups.Count(g => g == group) : 0;
         foreach (var member in editor.Map.ServersInGroup(group))
         {
             if (member != serverId && editor.Map.Server(member)?.Host == host)
-                return true;
+                members++;
         }
 
-        return false;
+        return members >= limit;
     }
 }

@@ -51,6 +51,9 @@ public sealed record MaintenanceSession
     /// <summary>Why the session failed (or was aborted).</summary>
     public string? Reason { get; init; }
 
+    /// <summary>Instance group → when its next member may be impacted (<c>recovery_time</c> after the last action on one).</summary>
+    public ImmutableSortedDictionary<string, DateTimeOffset> GroupRecoveredAt { get; init; } = ImmutableSortedDictionary<string, DateTimeOffset>.Empty;
+
     /// <summary>Messages sent so far: numbers the notifications so each has a stable id.</summary>
     public int Messages { get; init; }
 
@@ -103,6 +106,9 @@ public sealed record ProjectReply
     public string? Reply { get; init; }
 
     public DateTimeOffset? RepliedAt { get; init; }
+
+    /// <summary>When actions on this project's instances may start (<c>actions_at</c>: now plus the longest <c>lead_time</c>).</summary>
+    public DateTimeOffset? ActionsAt { get; init; }
     public ImmutableSortedDictionary<string, string> InstanceActions { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
 
     public bool Answered => !Listening || Reply is not null;

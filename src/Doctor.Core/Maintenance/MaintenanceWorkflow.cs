@@ -131,7 +131,8 @@ public static class MaintenanceWorkflow
                 foreach (var (project, reply) in s.Projects)
                 {
                     foreach (var id in reply.InstanceIds)
-                        actions.Add(new InstanceAction(id, project, reply.InstanceActions.GetValueOrDefault(id, SessionStates.Migrate)));
+                        actions.Add(new InstanceAction(id, project, reply.InstanceActions.GetValueOrDefault(id)
+                            ?? editor.Constraints.Instance(id)?.MigrationType ?? SessionStates.Migrate));
                 }
 
                 // Servers without a project have no owner to ask: the embedded controller migrates them.
@@ -210,6 +211,16 @@ public static class MaintenanceWorkflow
         {
             if (!stillThere)
                 return Done(editor, s, index, action, $"server {action.InstanceId} already left host {hostName}", notify: false);
+            if (s.Projects.GetValueOrDefault(action.ProjectId)?.ActionsAt is { } actionsAt && now < actionsAt)
+                return s; // the instance's lead_time
+            if (server!.GroupId is { } group)
+            {
+                if (editor.Constraints.Group(group)?.MaxImpactedMembers == 0)
+                    return Fail(editor, s, $"server {server.Id} cannot be moved: instance group {group} allows no impacted member (max_impacted_members 0)");
+                if (s.GroupRecoveredAt.TryGetValue(group, out var recovered) && now < recovered)
+                    return s; // the group's recovery_time since its last impacted member
+            }
+
             if (action.Action == SessionStates.OwnAction)
                 return Replace(s, index, action with { StartedAt = now, DueAt = now + s.Timers.Reply, FromHost = hostName });
             var target = MaintenancePlacement.Target(editor, s, server!, hostName, maintainedOnly: s.State == SessionState.PlannedMaintenance);
@@ -243,6 +254,10 @@ public static class MaintenanceWorkflow
     private static MaintenanceSession Done(StateEditor editor, MaintenanceSession s, int index, InstanceAction action, string detail, bool notify)
     {
         s = Log(Replace(s, index, action with { DoneAt = editor.Now }), editor.Now, detail);
+        // Members are impacted one at a time (so max_impacted_members ≥ 1 always holds); recovery_time spaces them out.
+        var group = editor.Map.Server(action.InstanceId)?.GroupId ?? editor.Constraints.Instance(action.InstanceId)?.GroupId;
+        if (action.StartedAt is not null && group is not null && editor.Constraints.Group(group)?.RecoveryTime is { } recovery and > 0)
+            s = s with { GroupRecoveredAt = s.GroupRecoveredAt.SetItem(group, editor.Now + TimeSpan.FromSeconds(recovery)) };
         if (notify && s.Projects.TryGetValue(action.ProjectId, out var reply) && reply.Listening)
         {
             s = s with { Messages = s.Messages + 1 };
@@ -296,11 +311,19 @@ public static class MaintenanceWorkflow
         foreach (var (project, ids) in instances.OrderBy(p => p.Key, StringComparer.Ordinal))
         {
             var listening = Listens(editor, project);
-            projects[project] = new ProjectReply { InstanceIds = [.. ids.Order(StringComparer.Ordinal)], Listening = listening };
+            var at = actionsAt;
+            if (!allowed.IsEmpty)
+            {
+                // Actions on a project's instances start no sooner than the longest lead_time among them.
+                var lead = ids.Max(id => editor.Constraints.Instance(id)?.LeadTime ?? 0);
+                at = editor.Now + TimeSpan.FromSeconds(lead);
+            }
+
+            projects[project] = new ProjectReply { InstanceIds = [.. ids.Order(StringComparer.Ordinal)], Listening = listening, ActionsAt = at };
             if (!listening)
                 continue;
             messages++;
-            var message = new MaintenanceMessage(s.SessionId, project, null, s.State.Name(), projects[project].InstanceIds, allowed, actionsAt, replyAt, s.Metadata);
+            var message = new MaintenanceMessage(s.SessionId, project, null, s.State.Name(), projects[project].InstanceIds, allowed, at, replyAt, s.Metadata);
             Send(editor, s with { Messages = messages }, message, projects[project].InstanceIds);
         }
 

@@ -26,4 +26,7 @@ public sealed record DoctorState(
 
     /// <summary>Maintenance sessions (SPEC §6).</summary>
     public MaintenanceBook Maintenance { get; init; } = MaintenanceBook.Empty;
+
+    /// <summary>ETSI FEAT03 instance and instance-group constraints (SPEC §6).</summary>
+    public ConstraintBook Constraints { get; init; } = ConstraintBook.Empty;
 }

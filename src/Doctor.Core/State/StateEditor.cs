@@ -22,6 +22,7 @@ public sealed class StateEditor
     private TokenBookEditor? _tokens;
     private SilenceBookEditor? _silences;
     private MaintenanceBookEditor? _maintenance;
+    private ConstraintBookEditor? _constraints;
 
     public StateEditor(DoctorState state, DateTimeOffset now)
     {
@@ -49,6 +50,7 @@ public sealed class StateEditor
     public TokenBookEditor Tokens => _tokens ??= new TokenBookEditor(_base.Tokens, Changes);
     public SilenceBookEditor Silences => _silences ??= new SilenceBookEditor(_base.Silences, Changes);
     public MaintenanceBookEditor Maintenance => _maintenance ??= new MaintenanceBookEditor(_base.Maintenance, Changes);
+    public ConstraintBookEditor Constraints => _constraints ??= new ConstraintBookEditor(_base.Constraints, Changes);
 
     public DoctorState Build() => new(
         _map?.Build() ?? _base.Map,
@@ -59,6 +61,7 @@ public sealed class StateEditor
     {
         Silences = _silences?.Build() ?? _base.Silences,
         Maintenance = _maintenance?.Build() ?? _base.Maintenance,
+        Constraints = _constraints?.Build() ?? _base.Constraints,
     };
 }
 

@@ -31,7 +31,6 @@ public static class Problems
         415 => "Unsupported content type",
         422 => "Invalid content",
         429 => "Too many requests",
-        501 => "Not implemented",
         503 => "Service unavailable",
         _ => "Error",
     };

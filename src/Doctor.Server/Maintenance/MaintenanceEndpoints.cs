@@ -10,7 +10,7 @@ namespace Doctor.Server.Maintenance;
 /// <summary>
 /// <c>/v1/maintenance</c> (SPEC §6, Fenix-compatible): sessions for admins; the project side
 /// (<c>/{sid}/{project_id}</c>) for the project's own members and admins. The ETSI FEAT03 constraint records are
-/// routed but not implemented: they answer 501 so a client learns that at once.
+/// in <see cref="ConstraintEndpoints"/>.
 /// </summary>
 public static class MaintenanceEndpoints
 {
@@ -25,13 +25,7 @@ public static class MaintenanceEndpoints
         sessions.MapGet("/{sessionId}/detail", Detail).Allow(Role.Admin);
         sessions.MapGet("/{sessionId}/{projectId}", GetProject).Allow(Role.Admin, Role.Project);
         sessions.MapPut("/{sessionId}/{projectId}", Reply).Allow(Role.Admin, Role.Project);
-
-        foreach (var path in new[] { "/v1/instance/{instanceId}", "/v1/instance_group/{groupId}" })
-        {
-            app.MapGet(path, NotImplemented).Allow(Role.Admin, Role.Project);
-            app.MapPut(path, NotImplemented).Allow(Role.Admin, Role.Project);
-            app.MapDelete(path, NotImplemented).Allow(Role.Admin, Role.Project);
-        }
+        app.MapConstraints();
     }
 
     private static async Task<IResult> Create(HttpContext context, DoctorEngine engine, TimeProvider time, MaintenanceTimers defaults)
@@ -102,9 +96,6 @@ public static class MaintenanceEndpoints
             return TypedResults.Json(SessionView.Of(session), DoctorJson.Options);
         });
     }
-
-    private static IResult NotImplemented(HttpRequest request) =>
-        Problems.Of(StatusCodes.Status501NotImplemented, $"{request.Path} is not implemented: ETSI FEAT03 constraints (instance, instance_group) are not supported yet");
 
     private static async Task<IResult> Run(Func<Task<IResult>> work)
     {

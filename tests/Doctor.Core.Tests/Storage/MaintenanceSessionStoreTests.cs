@@ -18,7 +18,7 @@ public sealed class MaintenanceSessionStoreTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     [Fact]
-    public async Task Persist_SessionWithEveryField_LoadsIdenticalAndDeleteStaysDeleted()
+    public async Task Persist_SessionAndConstraintsWithEveryField_LoadIdenticalAndDeleteStaysDeleted()
     {
         var full = new MaintenanceSession
         {
@@ -40,7 +40,21 @@ public sealed class MaintenanceSessionStoreTests : IDisposable
         var gone = new MaintenanceSession { SessionId = "0190b000-0000-7000-8000-000000000002", Timers = MaintenanceTimers.Defaults };
         var store = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance);
         await store.LoadAsync(CancellationToken.None);
-        store.Persist(new ChangeBatch([new RowChange(RowKind.MaintenanceSession, full.SessionId, full), new RowChange(RowKind.MaintenanceSession, gone.SessionId, gone)], [], 0));
+        var instance = new InstanceConstraint
+        {
+            InstanceId = "vm-1", ProjectId = "app", GroupId = "pair", InstanceName = "act", MaxInterruptionTime = 3, MigrationType = "LIVE_MIGRATE",
+            ResourceMitigation = true, LeadTime = 30, UpdatedAt = TestMap.Start,
+        };
+        var group = new InstanceGroupConstraint
+        {
+            GroupId = "pair", ProjectId = "app", GroupName = "the pair", AntiAffinityGroup = false, MaxInstancesPerHost = 2, MaxImpactedMembers = 1,
+            RecoveryTime = 10, ResourceMitigation = false, UpdatedAt = TestMap.Start,
+        };
+        store.Persist(new ChangeBatch(
+            [
+                new RowChange(RowKind.MaintenanceSession, full.SessionId, full), new RowChange(RowKind.MaintenanceSession, gone.SessionId, gone),
+                new RowChange(RowKind.InstanceConstraint, instance.InstanceId, instance), new RowChange(RowKind.InstanceGroupConstraint, group.GroupId, group),
+            ], [], 0));
         var delete = new ChangeBatch([new RowChange(RowKind.MaintenanceSession, gone.SessionId, null)], [], 0, durable: true);
         store.Persist(delete);
         await Eventually.Within(delete.Committed, "the sessions commit");
@@ -53,5 +67,7 @@ public sealed class MaintenanceSessionStoreTests : IDisposable
         Assert.Equal(JsonSerializer.Serialize(full, StoreJson.Default.MaintenanceSession), JsonSerializer.Serialize(session, StoreJson.Default.MaintenanceSession));
         Assert.Equal("OWN_ACTION", session.Projects["app"].InstanceActions["vm-1"]);
         Assert.True(session.IsActive);
+        Assert.Equal(instance, loaded.State.Constraints.Instances.Get("vm-1"));
+        Assert.Equal(group, loaded.State.Constraints.Groups.Get("pair"));
     }
 }

@@ -17,9 +17,6 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
 {
     private static readonly string[] Callers = ["none", "admin", "monitor", "project"];
 
-    /// <summary>Routes that answer 501 on purpose (docs/operations.md, Maintenance: what is not supported).</summary>
-    private static readonly string[] NotImplemented = ["/v1/instance/", "/v1/instance_group/"];
-
     [Fact]
     public async Task RouteTable_EveryEndpoint_DeclaresAccessRule()
     {
@@ -60,9 +57,7 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
                 var status = (int)response.StatusCode;
                 var allowed = rule.IsAnonymous || caller != "none" && rule.Roles.Contains(Parse(caller));
                 string? wrong = null;
-                if (status == 501 && NotImplemented.Any(p => path.StartsWith(p, StringComparison.Ordinal)) && allowed)
-                    wrong = null; // the ETSI FEAT03 constraint records: routed so a client learns at once they are not supported
-                else if (status >= 500)
+                if (status >= 500)
                     wrong = "a server error";
                 else if (rule.IsAnonymous && status is 401 or 403)
                     wrong = "public, yet refused";

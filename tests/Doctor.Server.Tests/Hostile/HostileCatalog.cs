@@ -63,6 +63,9 @@ public static class HostileCatalog
         new("maintenance-workflow", HttpMethod.Post, "/v1/maintenance", Sender.Admin, """{"state":"MAINTENANCE","workflow":$V}"""),
         new("maintenance-reply", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", Sender.Project, """{"state":$V}"""),
         new("maintenance-reply-action", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", Sender.Project, """{"state":"ACK_PLANNED_MAINTENANCE","instance_actions":{"vm-a1":$V}}"""),
+        new("instance-constraint", HttpMethod.Put, "/v1/instance/vm-a1", Sender.Admin, """{"migration_type":$V}"""),
+        new("instance-constraint-group", HttpMethod.Put, "/v1/instance/vm-a1", Sender.Project, """{"group_id":$V}"""),
+        new("instance-group-constraint", HttpMethod.Put, "/v1/instance_group/grp-alpha", Sender.Project, """{"group_name":$V}"""),
         new("silences-fault-type", HttpMethod.Post, "/v1/silences", Sender.Admin, "{\"matchers\":{\"hostname\":\"compute-zulu-1\",\"fault_type\":$V},\"ends_at\":" + FutureTime + "}"),
     ];
 
@@ -441,6 +444,28 @@ public static class HostileCatalog
         add("maintenance get unknown", HttpMethod.Get, "/v1/maintenance/no-session", null, Sender.Admin, 404);
         add("maintenance detail unknown", HttpMethod.Get, "/v1/maintenance/no-session/detail", null, Sender.Admin, 404);
         add("maintenance continue unknown", HttpMethod.Put, "/v1/maintenance/no-session", B("{}"), Sender.Admin, 404);
+        (string Path, string Body, Sender Sender, int Status)[] constraints =
+        [
+            ("/v1/instance/vm-a1", """{"lead_time":-1}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"lead_time":86401}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"lead_time":1.5}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"max_interruption_time":"5"}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"resource_mitigation":"yes"}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"instance_id":"vm-a2"}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"project_id":"proj-beta"}""", Sender.Admin, Bad), // not the server's project
+            ("/v1/instance/vm-a1", """{"project_id":"proj-beta"}""", Sender.Project, Bad), // not the caller's project
+            ("/v1/instance/vm-b1", """{"lead_time":1}""", Sender.Project, 404), // another project's server
+            ("/v1/instance_group/grp-alpha", """{"max_instances_per_host":0}""", Sender.Admin, Bad),
+            ("/v1/instance_group/grp-alpha", """{"max_impacted_members":-1}""", Sender.Admin, Bad),
+            ("/v1/instance_group/grp-alpha", """{"recovery_time":-5}""", Sender.Admin, Bad),
+            ("/v1/instance_group/grp-alpha", """{"anti_affinity_group":"false"}""", Sender.Admin, Bad),
+            ("/v1/instance_group/grp-alpha", """{"group_id":"grp-other"}""", Sender.Project, Bad),
+        ];
+        foreach (var (path, body, sender, status) in constraints)
+            add($"constraint {path} {body} as {sender}", HttpMethod.Put, path, B(body), sender, status);
+        add("constraint get unknown instance", HttpMethod.Get, "/v1/instance/vm-a1", null, Sender.Project, 404);
+        add("constraint delete unknown group", HttpMethod.Delete, "/v1/instance_group/grp-alpha", null, Sender.Admin, 404);
+        add("constraint as monitor", HttpMethod.Put, "/v1/instance_group/grp-alpha", B("{}"), Sender.Monitor, 403);
         add("maintenance delete unknown", HttpMethod.Delete, "/v1/maintenance/no-session", null, Sender.Admin, 404);
     }
 

@@ -226,18 +226,6 @@ public sealed class MaintenanceEndpointsTests : ApiTest
         Assert.Equal("ACK_MAINTENANCE", after.GetProperty("projects").EnumerateArray().Single(p => p.GetProperty("project_id").GetString() == Cloud.Alpha).GetProperty("reply").GetString());
     }
 
-    [Theory]
-    [InlineData("GET", "/v1/instance/vm-a1")]
-    [InlineData("PUT", "/v1/instance/vm-a1")]
-    [InlineData("DELETE", "/v1/instance_group/grp-alpha")]
-    public async Task Constraints_NotImplemented_Answer501(string method, string path)
-    {
-        var response = await Doctor.SendAsync(new HttpMethod(method), path, Admin, method == "PUT" ? "{}" : null);
-
-        var problem = await Problem.AssertAsync(response, 501);
-        Assert.Contains("FEAT03", problem.GetProperty("detail").GetString());
-    }
-
     private async Task SubscribeAsync(string token, string path) =>
         await DoctorHost.JsonAsync(await Doctor.PostAsync("/v1/subscriptions", new { callback_url = _hooks.Url(path), filter = new { notification_types = new[] { "maintenance" } } }, token), 201);
 

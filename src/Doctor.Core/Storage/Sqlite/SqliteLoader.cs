@@ -30,6 +30,8 @@ internal static class SqliteLoader
         var devices = records.OfType<Device>();
         var silences = records.OfType<Silence>();
         var sessions = records.OfType<MaintenanceSession>();
+        var instanceConstraints = records.OfType<InstanceConstraint>();
+        var groupConstraints = records.OfType<InstanceGroupConstraint>();
 
         long processed = 0;
         using (var command = state.CreateCommand())
@@ -57,6 +59,7 @@ internal static class SqliteLoader
         {
             Silences = SilenceBook.From(silences),
             Maintenance = MaintenanceBook.From(sessions),
+            Constraints = ConstraintBook.From(instanceConstraints, groupConstraints),
         };
         return new LoadedState(loaded, unprocessed, isNew);
     }
@@ -135,6 +138,8 @@ internal static class SqliteLoader
         private readonly List<Device> _devices = [];
         private readonly List<Silence> _silences = [];
         private readonly List<MaintenanceSession> _sessions = [];
+        private readonly List<InstanceConstraint> _instanceConstraints = [];
+        private readonly List<InstanceGroupConstraint> _groupConstraints = [];
 
         public void Add(RowKind kind, string body)
         {
@@ -149,6 +154,8 @@ internal static class SqliteLoader
                 case RowKind.Device: _devices.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Device)!); break;
                 case RowKind.Silence: _silences.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Silence)!); break;
                 case RowKind.MaintenanceSession: _sessions.Add(JsonSerializer.Deserialize(body, StoreJson.Default.MaintenanceSession)!); break;
+                case RowKind.InstanceConstraint: _instanceConstraints.Add(JsonSerializer.Deserialize(body, StoreJson.Default.InstanceConstraint)!); break;
+                case RowKind.InstanceGroupConstraint: _groupConstraints.Add(JsonSerializer.Deserialize(body, StoreJson.Default.InstanceGroupConstraint)!); break;
             }
         }
 
@@ -163,6 +170,8 @@ internal static class SqliteLoader
             _devices.AddRange(other._devices);
             _silences.AddRange(other._silences);
             _sessions.AddRange(other._sessions);
+            _instanceConstraints.AddRange(other._instanceConstraints);
+            _groupConstraints.AddRange(other._groupConstraints);
         }
 
         public IReadOnlyList<T> OfType<T>() => typeof(T) switch
@@ -175,6 +184,8 @@ internal static class SqliteLoader
             var t when t == typeof(Device) => (IReadOnlyList<T>)_devices,
             var t when t == typeof(Silence) => (IReadOnlyList<T>)_silences,
             var t when t == typeof(MaintenanceSession) => (IReadOnlyList<T>)_sessions,
+            var t when t == typeof(InstanceConstraint) => (IReadOnlyList<T>)_instanceConstraints,
+            var t when t == typeof(InstanceGroupConstraint) => (IReadOnlyList<T>)_groupConstraints,
             _ => (IReadOnlyList<T>)_tokens,
         };
     }

@@ -146,6 +146,8 @@ internal sealed class StateStatements : Statements
             RowKind.Device => JsonSerializer.Serialize((Device)change.Value, StoreJson.Default.Device),
             RowKind.Silence => JsonSerializer.Serialize((Silence)change.Value, StoreJson.Default.Silence),
             RowKind.MaintenanceSession => JsonSerializer.Serialize((MaintenanceSession)change.Value, StoreJson.Default.MaintenanceSession),
+            RowKind.InstanceConstraint => JsonSerializer.Serialize((InstanceConstraint)change.Value, StoreJson.Default.InstanceConstraint),
+            RowKind.InstanceGroupConstraint => JsonSerializer.Serialize((InstanceGroupConstraint)change.Value, StoreJson.Default.InstanceGroupConstraint),
             _ => throw new InvalidOperationException($"unknown row kind {change.Kind}"),
         };
         _upsert.ExecuteNonQuery();

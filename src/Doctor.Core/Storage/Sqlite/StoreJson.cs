@@ -26,6 +26,8 @@ namespace Doctor.Storage.Sqlite;
 [JsonSerializable(typeof(Token))]
 [JsonSerializable(typeof(Silence))]
 [JsonSerializable(typeof(MaintenanceSession))]
+[JsonSerializable(typeof(InstanceConstraint))]
+[JsonSerializable(typeof(InstanceGroupConstraint))]
 [JsonSerializable(typeof(RawEvent))]
 [JsonSerializable(typeof(string[]))]
 internal sealed partial class StoreJson : JsonSerializerContext;
