@@ -48,6 +48,9 @@ public sealed record MaintenanceSession
 
     public ImmutableArray<HistoryEntry> History { get; init; } = [];
 
+    /// <summary>Whether the projects were already asked to SCALE_IN (asked once per run).</summary>
+    public bool ScaledIn { get; init; }
+
     /// <summary>Why the session failed (or was aborted).</summary>
     public string? Reason { get; init; }
 

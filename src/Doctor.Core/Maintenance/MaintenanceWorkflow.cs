@@ -9,7 +9,7 @@ namespace Doctor.Maintenance;
 
 /// <summary>
 /// The default workflow (Fenix's): MAINTENANCE (every affected project ACKs, then <c>maintenance_at</c>) →
-/// PREPARE_MAINTENANCE (empty the best host when none is empty) → START_MAINTENANCE (maintain the empty host) →
+/// (SCALE_IN when no host can be emptied) → PREPARE_MAINTENANCE (empty the best host when none is empty) → START_MAINTENANCE (maintain the empty host) →
 /// PLANNED_MAINTENANCE per remaining host (projects choose instance actions, servers move to maintained hosts, the host
 /// is maintained) → MAINTENANCE_COMPLETE (projects ACK) → MAINTENANCE_DONE; or MAINTENANCE_FAILED. It runs on the
 /// engine's writer thread, edits through the <see cref="StateEditor"/> and is driven only by the editor's clock and by
@@ -52,7 +52,7 @@ public static class MaintenanceWorkflow
     /// <summary>Sends MAINTENANCE to every affected project; the first step of a new or resumed session.</summary>
     public static MaintenanceSession Begin(StateEditor editor, MaintenanceSession session)
     {
-        session = Log(session with { State = SessionState.Maintenance, Reason = null, CurrentHost = null, Actions = [] }, editor.Now,
+        session = Log(session with { State = SessionState.Maintenance, Reason = null, CurrentHost = null, Actions = [], ScaledIn = false }, editor.Now,
             $"session for {session.Hosts.Length} hosts, maintenance at {Serialization.Rfc3339.Format(session.MaintenanceAt)}");
         var instances = InstancesOn(editor, session.Hosts.Where(h => MaintenancePlacement.Progress(session, h) != HostProgress.Maintained));
         return Ask(editor, session, instances, [], session.MaintenanceAt);
@@ -124,6 +124,8 @@ public static class MaintenanceWorkflow
         {
             case SessionState.Maintenance:
                 return Log(s with { Phase = SessionPhase.WaitStart, ReplyAt = null }, editor.Now, "every project acknowledged");
+            case SessionState.ScaleIn:
+                return NextHost(editor, Log(s with { ReplyAt = null, Projects = s.Projects.Clear() }, editor.Now, "every project answered SCALE_IN"));
             case SessionState.MaintenanceComplete:
                 return Log(s with { State = SessionState.MaintenanceDone, ReplyAt = null, Projects = s.Projects.Clear() }, editor.Now, "every host maintained");
             default:
@@ -173,8 +175,15 @@ public static class MaintenanceWorkflow
             reason ??= why;
         }
 
-        // With no host empty and none that can be emptied, Fenix would ask projects to SCALE_IN; this service does not (yet).
-        return Fail(editor, s, reason + (anyMaintained ? "" : "; SCALE_IN is not supported"));
+        // No host is empty and none can be emptied: as Fenix does, the projects are asked once to SCALE_IN (remove
+        // instances themselves, e.g. through DELETE /v1/servers/{id}); after their ACKs the search starts again.
+        if (!anyMaintained && !s.ScaledIn)
+        {
+            s = Log(s with { State = SessionState.ScaleIn, ScaledIn = true, CurrentHost = null }, editor.Now, reason + "; asking projects to scale in");
+            return Ask(editor, s, InstancesOn(editor, pending), [], editor.Now);
+        }
+
+        return Fail(editor, s, reason + (anyMaintained ? "" : " (even after SCALE_IN)"));
     }
 
     /// <summary>Marks the host going_to_maintenance (no new placements) and asks the owners of its servers what to do with them.</summary>

@@ -263,18 +263,52 @@ public sealed class MaintenanceWorkflowTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Advance_NoHostCanBeEmptied_FailsNamingScaleIn()
+    public async Task Advance_NoHostCanBeEmptied_AsksScaleInAndContinuesAfterIt()
     {
         // Only compute-1 and compute-2, each holding one member of the pair: neither can be emptied.
         await _s.Harness.ExecuteAsync(editor => editor.Map.RemoveServer("vm-n2") && editor.Map.RemoveHost("compute-3"));
+        await _s.CreateAsync();
 
-        var session = await _s.CreateAsync();
-        session = await _s.ReplyAsync("ACK_MAINTENANCE");
+        var session = await _s.ReplyAsync("ACK_MAINTENANCE");
+        Assert.Equal(SessionState.ScaleIn, session.State);
+        Assert.Equal<string>(["vm-act", "vm-stby"], session.Projects[MaintenanceScenario.App].InstanceIds);
+        Assert.Contains(("app", "SCALE_IN"), _s.Messages());
+
+        await _s.Harness.ExecuteAsync(editor => editor.Map.RemoveServer("vm-stby")); // the app manager scales in
+        session = await _s.ReplyAsync("ACK_SCALE_IN");
+        Assert.Equal(SessionState.StartMaintenance, session.State);
+        Assert.Equal("compute-2", session.CurrentHost);
+
+        await _s.RunToDoneAsync();
+        Assert.Equal(SessionState.MaintenanceDone, _s.Session.State);
+    }
+
+    [Fact]
+    public async Task Advance_ScaleInAckedButNoRoom_FailsNamingTheHost()
+    {
+        await _s.Harness.ExecuteAsync(editor => editor.Map.RemoveServer("vm-n2") && editor.Map.RemoveHost("compute-3"));
+        await _s.CreateAsync();
+        await _s.ReplyAsync("ACK_MAINTENANCE");
+
+        var session = await _s.ReplyAsync("ACK_SCALE_IN");
 
         Assert.Equal(SessionState.MaintenanceFailed, session.State);
         Assert.Contains("anti-affinity group pair", session.Reason);
-        Assert.Contains("SCALE_IN is not supported", session.Reason);
+        Assert.Contains("even after SCALE_IN", session.Reason);
         AssertHostsReleased();
+    }
+
+    [Fact]
+    public async Task Reply_NackScaleIn_Fails()
+    {
+        await _s.Harness.ExecuteAsync(editor => editor.Map.RemoveServer("vm-n2") && editor.Map.RemoveHost("compute-3"));
+        await _s.CreateAsync();
+        await _s.ReplyAsync("ACK_MAINTENANCE");
+
+        var session = await _s.ReplyAsync("NACK_SCALE_IN");
+
+        Assert.Equal(SessionState.MaintenanceFailed, session.State);
+        Assert.Contains("NACK_SCALE_IN", session.Reason);
     }
 
     [Fact]
