@@ -202,9 +202,11 @@ public static class MaintenanceWorkflow
     private static MaintenanceSession StepActions(StateEditor editor, MaintenanceSession s)
     {
         var now = editor.Now;
-        var index = s.Actions.IndexOf(s.Actions.FirstOrDefault(a => a.DoneAt is null)!);
+        var index = 0;
+        while (index < s.Actions.Length && s.Actions[index].DoneAt is not null)
+            index++;
         var hostName = s.CurrentHost!;
-        if (index < 0 || s.Actions.IsEmpty)
+        if (index == s.Actions.Length)
         {
             var left = editor.Map.ServersOn(hostName);
             if (left.Count > 0)
