@@ -3,6 +3,21 @@ namespace Doctor;
 /// <summary>Every built-in default and hard limit in one place; docs/operations.md mirrors this file.</summary>
 public static class DoctorConstants
 {
+    /// <summary>Reply window of a maintenance message (SPEC §6): 120 s. A session's metadata <c>reply_seconds</c> may shorten it.</summary>
+    public const double MaintenanceReplySeconds = 120;
+
+    /// <summary>How long a MIGRATE or LIVE_MIGRATE takes in the embedded controller: 1 s (metadata <c>migration_seconds</c>).</summary>
+    public const double MaintenanceMigrationSeconds = 1;
+
+    /// <summary>How long a host's maintenance action takes in the embedded controller: 2 s (metadata <c>host_maintenance_seconds</c>).</summary>
+    public const double HostMaintenanceSeconds = 2;
+
+    /// <summary>How often the maintenance clock looks for due timers of running sessions: every 50 ms.</summary>
+    public static readonly TimeSpan MaintenanceTick = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Most history lines kept per maintenance session (the oldest go first).</summary>
+    public const int MaintenanceHistoryKept = 1000;
+
     /// <summary>Default listen address of <c>doctor serve</c>.</summary>
     public const string DefaultUrls = "http://127.0.0.1:12345";
 

@@ -50,6 +50,40 @@ public static class TestCommand
             // A skip is not a failure: the operator asked for a mode this machine cannot offer, and was told why.
             return report["skipped"]!.GetValue<bool>() || report["passed"]!.GetValue<bool>() ? 0 : 1;
         });
-        return new Command("test", "The original Doctor test cases") { fault };
+        return new Command("test", "The original Doctor test cases") { fault, Maintenance() };
+    }
+
+    /// <summary><c>doctor test maintenance</c>: one session over every host of the simulator with sample app managers.</summary>
+    private static Command Maintenance()
+    {
+        var hosts = new Option<int>("--hosts") { DefaultValueFactory = _ => 3, Description = "simulated hosts (at least 3)" };
+        var vms = new Option<int>("--vms-per-host") { DefaultValueFactory = _ => 3, Description = "instances per host" };
+        var projects = new Option<int>("--projects") { DefaultValueFactory = _ => 2, Description = "tenants, each with a sample app manager" };
+        var pairs = new Option<int>("--ha-pairs") { DefaultValueFactory = _ => 1, Description = "ACT-STBY pairs" };
+        var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 1, Description = "placement seed" };
+        var migration = new Option<double>("--migration-seconds") { DefaultValueFactory = _ => DoctorConstants.MaintenanceMigrationSeconds, Description = "simulated migration time (at most the service default, 1 s)" };
+        var hostSeconds = new Option<double>("--host-seconds") { DefaultValueFactory = _ => DoctorConstants.HostMaintenanceSeconds, Description = "simulated host maintenance time (at most the service default, 2 s)" };
+        var timeout = new Option<int>("--timeout") { DefaultValueFactory = _ => 900, Description = "seconds before the test gives up" };
+        var json = new Option<string?>("--json") { Description = "write the report to this JSON file" };
+        var command = new Command("maintenance", "Maintain every host of a simulated cloud in one session; the ACT-STBY service must never lose both instances")
+        {
+            hosts, vms, projects, pairs, seed, migration, hostSeconds, timeout, json,
+        };
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            var options = new MaintenanceTestOptions(
+                new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 1, result.GetValue(seed)),
+                result.GetValue(migration), result.GetValue(hostSeconds), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))));
+            var report = await MaintenanceTestCase.RunAsync(options, Console.WriteLine, cancellationToken);
+            if (result.GetValue(json) is { } path)
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+                await File.WriteAllTextAsync(path, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
+                Console.WriteLine($"report written to {path}");
+            }
+
+            return report["passed"]!.GetValue<bool>() ? 0 : 1;
+        });
+        return command;
     }
 }

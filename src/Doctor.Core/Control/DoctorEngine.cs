@@ -191,6 +191,7 @@ public sealed partial class DoctorEngine : IAsyncDisposable
                     command.Run(editor);
                     state = editor.Build();
                     changes.AddRange(editor.Changes);
+                    notices.AddRange(editor.Notices);
                     commands.Add(command);
                 }
                 catch (Exception ex)

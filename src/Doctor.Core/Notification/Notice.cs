@@ -10,7 +10,11 @@ namespace Doctor.Notification;
 /// What one raw event changed, captured when the engine applied it: the notifier turns it into one
 /// notification per interested subscription.
 /// </summary>
-public sealed record Notice(NotificationType Type, string EventId, ImmutableArray<NoticeResource> Resources, Timeline? Timeline);
+public sealed record Notice(NotificationType Type, string EventId, ImmutableArray<NoticeResource> Resources, Timeline? Timeline)
+{
+    /// <summary>Set on maintenance notices: who they go to and the <c>maintenance</c> object they carry.</summary>
+    public Doctor.Maintenance.MaintenanceMessage? Maintenance { get; init; }
+}
 
 /// <summary>A resource as the notification shows it, with the faults of this event on it.</summary>
 public sealed record NoticeResource(

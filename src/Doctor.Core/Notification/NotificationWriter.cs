@@ -76,6 +76,73 @@ public static class NotificationWriter
         }
     }
 
+    /// <summary>A maintenance notification (SPEC §6): the §5 envelope, the servers concerned, and the <c>maintenance</c> object.</summary>
+    public static byte[] WriteMaintenance(
+        string notificationId, Subscription subscription, DateTimeOffset generatedAt, IReadOnlyList<NoticeResource> resources,
+        Doctor.Maintenance.MaintenanceMessage message)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, WriterOptions))
+        {
+            var tenant = !subscription.IsGlobal;
+            w.WriteStartObject();
+            w.WriteString("notification_id", notificationId);
+            w.WriteString("notification_type", NotificationType.Maintenance.Name());
+            w.WriteString("subscription_id", subscription.SubscriptionId);
+            WriteNullable(w, "project_id", subscription.ProjectId);
+            WriteTime(w, "generated_at", generatedAt);
+            w.WriteStartArray("resources");
+            foreach (var resource in resources)
+                WriteResource(w, resource, tenant, null, static _ => false);
+            w.WriteEndArray();
+            w.WriteStartObject("maintenance");
+            if (message.IsHostMessage)
+            {
+                w.WriteString("event_type", Doctor.Maintenance.MaintenanceMessage.HostEvent);
+                WriteNullable(w, "host", message.Host);
+                w.WriteString("state", message.State);
+                w.WriteString("session_id", message.SessionId);
+            }
+            else
+            {
+                w.WriteString("event_type", Doctor.Maintenance.MaintenanceMessage.ProjectEvent);
+                w.WriteString("session_id", message.SessionId);
+                w.WriteString("project_id", message.ProjectId);
+                w.WriteString("state", message.State);
+                WriteStrings(w, "instance_ids", message.InstanceIds);
+                WriteStrings(w, "allowed_actions", message.AllowedActions);
+                WriteNullableTime(w, "actions_at", message.ActionsAt);
+                WriteNullable(w, "reply_url", message.ReplyUrl);
+                WriteNullableTime(w, "reply_at", message.ReplyAt);
+                w.WriteStartObject("metadata");
+                foreach (var (key, value) in message.Metadata)
+                    w.WriteString(key, value);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return stream.ToArray();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var value in values)
+            w.WriteStringValue(value);
+        w.WriteEndArray();
+    }
+
+    private static void WriteNullableTime(Utf8JsonWriter w, string name, DateTimeOffset? value)
+    {
+        if (value is { } time)
+            WriteTime(w, name, time);
+        else
+            w.WriteNull(name);
+    }
+
     /// <summary>One resource as notifications and subscribe responses show it.</summary>
     public static void WriteResource(Utf8JsonWriter w, NoticeResource resource, bool tenant, HashSet<string>? visible, Func<Fault, bool> admitsFault)
     {

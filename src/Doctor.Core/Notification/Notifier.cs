@@ -24,6 +24,12 @@ public sealed class Notifier(IDeliverySink dispatcher, TimeProvider time) : INot
         foreach (var notice in notices)
         {
             var generatedAt = time.GetUtcNow();
+            if (notice.Maintenance is { } message)
+            {
+                OfferMaintenance(subscriptions, notice, message, generatedAt);
+                continue;
+            }
+
             offers.Clear();
             foreach (var id in subscriptions.ByProject.Get(SubscriptionBook.GlobalKey))
                 offers.Add((subscriptions.All.Get(id)!, notice.Resources));
@@ -72,6 +78,24 @@ public sealed class Notifier(IDeliverySink dispatcher, TimeProvider time) : INot
         var body = NotificationWriter.Write(notificationId, notice.Type, subscription, generatedAt, selected, admits);
         var signature = subscription.Secret is null ? null : Signatures.Sign(subscription.Secret, body);
         dispatcher.Enqueue(subscription, new Delivery(notificationId, notice.Type, body, signature, generatedAt, notice.Timeline));
+    }
+
+    /// <summary>A project message goes to that project's subscriptions, a host message to global admin subscriptions; only
+    /// to those that admit maintenance notifications. Resource filters do not narrow them: the message is about the session.</summary>
+    private void OfferMaintenance(SubscriptionBook subscriptions, Notice notice, Doctor.Maintenance.MaintenanceMessage message, DateTimeOffset generatedAt)
+    {
+        var key = message.ProjectId ?? SubscriptionBook.GlobalKey;
+        foreach (var id in subscriptions.ByProject.Get(key))
+        {
+            var subscription = subscriptions.All.Get(id)!;
+            if (!subscription.Filter.Admits(NotificationType.Maintenance))
+                continue;
+            var type = notice.Type.Name();
+            var notificationId = NotificationIds.For(notice.EventId, subscription.SubscriptionId, type);
+            var body = NotificationWriter.WriteMaintenance(notificationId, subscription, generatedAt, notice.Resources, message);
+            var signature = subscription.Secret is null ? null : Signatures.Sign(subscription.Secret, body);
+            dispatcher.Enqueue(subscription, new Delivery(notificationId, notice.Type, body, signature, generatedAt, null));
+        }
     }
 
     private static Dictionary<string, List<NoticeResource>> ByProject(Notice notice)

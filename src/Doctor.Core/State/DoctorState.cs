@@ -1,6 +1,7 @@
 using Doctor.Access;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Maintenance;
 using Doctor.Silences;
 using Doctor.Subscriptions;
 
@@ -22,4 +23,10 @@ public sealed record DoctorState(
     /// <summary>Admin silences. An init property rather than a positional one, so the many places that build a
     /// state without silences need no change.</summary>
     public SilenceBook Silences { get; init; } = SilenceBook.Empty;
+
+    /// <summary>Maintenance sessions (SPEC §6).</summary>
+    public MaintenanceBook Maintenance { get; init; } = MaintenanceBook.Empty;
+
+    /// <summary>ETSI FEAT03 instance and instance-group constraints (SPEC §6).</summary>
+    public ConstraintBook Constraints { get; init; } = ConstraintBook.Empty;
 }

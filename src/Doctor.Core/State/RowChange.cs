@@ -13,6 +13,9 @@ public enum RowKind
 
     // Values are persisted as integers: new kinds go at the end.
     Silence,
+    MaintenanceSession,
+    InstanceConstraint,
+    InstanceGroupConstraint,
 }
 
 /// <summary>One upsert (<see cref="Value"/> set) or delete (null) for the store, in the order the engine made it.</summary>

@@ -2,6 +2,8 @@ using System.Collections.Immutable;
 using Doctor.Access;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Maintenance;
+using Doctor.Notification;
 using Doctor.Silences;
 using Doctor.Subscriptions;
 
@@ -19,6 +21,8 @@ public sealed class StateEditor
     private SubscriptionBookEditor? _subscriptions;
     private TokenBookEditor? _tokens;
     private SilenceBookEditor? _silences;
+    private MaintenanceBookEditor? _maintenance;
+    private ConstraintBookEditor? _constraints;
 
     public StateEditor(DoctorState state, DateTimeOffset now)
     {
@@ -34,6 +38,9 @@ public sealed class StateEditor
 
     public long ProcessedSeq { get; set; }
 
+    /// <summary>Notices a command produced (maintenance messages); the engine publishes them with its batch.</summary>
+    public List<Notice> Notices { get; } = [];
+
     /// <summary>The version this editor started from (read-only queries that need no edits).</summary>
     public DoctorState Base => _base;
 
@@ -42,6 +49,8 @@ public sealed class StateEditor
     public SubscriptionBookEditor Subscriptions => _subscriptions ??= new SubscriptionBookEditor(_base.Subscriptions, Changes);
     public TokenBookEditor Tokens => _tokens ??= new TokenBookEditor(_base.Tokens, Changes);
     public SilenceBookEditor Silences => _silences ??= new SilenceBookEditor(_base.Silences, Changes);
+    public MaintenanceBookEditor Maintenance => _maintenance ??= new MaintenanceBookEditor(_base.Maintenance, Changes);
+    public ConstraintBookEditor Constraints => _constraints ??= new ConstraintBookEditor(_base.Constraints, Changes);
 
     public DoctorState Build() => new(
         _map?.Build() ?? _base.Map,
@@ -51,6 +60,8 @@ public sealed class StateEditor
         Math.Max(_base.ProcessedSeq, ProcessedSeq))
     {
         Silences = _silences?.Build() ?? _base.Silences,
+        Maintenance = _maintenance?.Build() ?? _base.Maintenance,
+        Constraints = _constraints?.Build() ?? _base.Constraints,
     };
 }
 

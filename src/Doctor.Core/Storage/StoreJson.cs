@@ -3,6 +3,7 @@ using Doctor.Access;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Maintenance;
 using Doctor.Silences;
 using Doctor.Subscriptions;
 
@@ -24,6 +25,9 @@ namespace Doctor.Storage;
 [JsonSerializable(typeof(Subscription))]
 [JsonSerializable(typeof(Token))]
 [JsonSerializable(typeof(Silence))]
+[JsonSerializable(typeof(MaintenanceSession))]
+[JsonSerializable(typeof(InstanceConstraint))]
+[JsonSerializable(typeof(InstanceGroupConstraint))]
 [JsonSerializable(typeof(RawEvent))]
 [JsonSerializable(typeof(string[]))]
 internal sealed partial class StoreJson : JsonSerializerContext;

@@ -6,6 +6,7 @@ using Doctor.Access;
 using Doctor.Events;
 using Doctor.Faults;
 using Doctor.Inventory;
+using Doctor.Maintenance;
 using Doctor.Secrets;
 using Doctor.Silences;
 using Doctor.State;
@@ -31,6 +32,9 @@ internal static class StoreLoader
         var tokens = records.OfType<Token>();
         var devices = records.OfType<Device>();
         var silences = records.OfType<Silence>();
+        var sessions = records.OfType<MaintenanceSession>();
+        var instanceConstraints = records.OfType<InstanceConstraint>();
+        var groupConstraints = records.OfType<InstanceGroupConstraint>();
 
         long processed = 0;
         using (var command = state.CreateCommand())
@@ -57,6 +61,8 @@ internal static class StoreLoader
         var loaded = new DoctorState(map.GetAwaiter().GetResult(), faultBook.GetAwaiter().GetResult(), subscriptionBook, TokenBook.From(tokens), processed)
         {
             Silences = SilenceBook.From(silences),
+            Maintenance = MaintenanceBook.From(sessions),
+            Constraints = ConstraintBook.From(instanceConstraints, groupConstraints),
         };
         return new LoadedState(loaded, unprocessed, isNew) { Outbox = OutboxRows.Load(state) };
     }
@@ -146,6 +152,9 @@ internal static class StoreLoader
         RowKind.Token => JsonSerializer.Serialize((Token)change.Value, StoreJson.Default.Token),
         RowKind.Device => JsonSerializer.Serialize((Device)change.Value, StoreJson.Default.Device),
         RowKind.Silence => JsonSerializer.Serialize((Silence)change.Value, StoreJson.Default.Silence),
+        RowKind.MaintenanceSession => JsonSerializer.Serialize((MaintenanceSession)change.Value, StoreJson.Default.MaintenanceSession),
+        RowKind.InstanceConstraint => JsonSerializer.Serialize((InstanceConstraint)change.Value, StoreJson.Default.InstanceConstraint),
+        RowKind.InstanceGroupConstraint => JsonSerializer.Serialize((InstanceGroupConstraint)change.Value, StoreJson.Default.InstanceGroupConstraint),
         _ => throw new InvalidOperationException($"unknown row kind {change.Kind}"),
     };
 
@@ -160,6 +169,9 @@ internal static class StoreLoader
         private readonly List<Token> _tokens = [];
         private readonly List<Device> _devices = [];
         private readonly List<Silence> _silences = [];
+        private readonly List<MaintenanceSession> _sessions = [];
+        private readonly List<InstanceConstraint> _instanceConstraints = [];
+        private readonly List<InstanceGroupConstraint> _groupConstraints = [];
 
         public void Add(RowKind kind, string body)
         {
@@ -173,6 +185,9 @@ internal static class StoreLoader
                 case RowKind.Token: _tokens.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Token)!); break;
                 case RowKind.Device: _devices.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Device)!); break;
                 case RowKind.Silence: _silences.Add(JsonSerializer.Deserialize(body, StoreJson.Default.Silence)!); break;
+                case RowKind.MaintenanceSession: _sessions.Add(JsonSerializer.Deserialize(body, StoreJson.Default.MaintenanceSession)!); break;
+                case RowKind.InstanceConstraint: _instanceConstraints.Add(JsonSerializer.Deserialize(body, StoreJson.Default.InstanceConstraint)!); break;
+                case RowKind.InstanceGroupConstraint: _groupConstraints.Add(JsonSerializer.Deserialize(body, StoreJson.Default.InstanceGroupConstraint)!); break;
             }
         }
 
@@ -186,6 +201,9 @@ internal static class StoreLoader
             _tokens.AddRange(other._tokens);
             _devices.AddRange(other._devices);
             _silences.AddRange(other._silences);
+            _sessions.AddRange(other._sessions);
+            _instanceConstraints.AddRange(other._instanceConstraints);
+            _groupConstraints.AddRange(other._groupConstraints);
         }
 
         public IReadOnlyList<T> OfType<T>() => typeof(T) switch
@@ -197,6 +215,9 @@ internal static class StoreLoader
             var t when t == typeof(Subscription) => (IReadOnlyList<T>)_subscriptions,
             var t when t == typeof(Device) => (IReadOnlyList<T>)_devices,
             var t when t == typeof(Silence) => (IReadOnlyList<T>)_silences,
+            var t when t == typeof(MaintenanceSession) => (IReadOnlyList<T>)_sessions,
+            var t when t == typeof(InstanceConstraint) => (IReadOnlyList<T>)_instanceConstraints,
+            var t when t == typeof(InstanceGroupConstraint) => (IReadOnlyList<T>)_groupConstraints,
             _ => (IReadOnlyList<T>)_tokens,
         };
     }

@@ -4,6 +4,7 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Doctor.Control;
 using Doctor.Inspection;
+using Doctor.Maintenance;
 using Doctor.Notification;
 using Doctor.Profiling;
 using Doctor.Secrets;
@@ -15,6 +16,7 @@ using Doctor.Server.Http;
 using Doctor.Server.Inspection;
 using Doctor.Server.Inventory;
 using Doctor.Server.Silences;
+using Doctor.Server.Maintenance;
 using Doctor.Server.Subscriptions;
 using Doctor.Server.Throttling;
 using Doctor.Server.Tls;
@@ -104,6 +106,9 @@ public static class DoctorApp
         // The host must not cut the stop short: the engine, the delivery drain and the store's last commit fit in it.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownDrainSeconds + 30));
         services.AddHostedService<DoctorRuntime>();
+        services.AddSingleton(options.Maintenance.Timers());
+        services.AddSingleton<MaintenanceClock>();
+        services.AddHostedService<MaintenanceRunner>();
         if (options.RateLimits.Enabled)
             services.AddDoctorRateLimits(options.RateLimits);
         services.AddProblemDetails(o => o.CustomizeProblemDetails = FrameworkProblem);
@@ -135,6 +140,7 @@ public static class DoctorApp
         app.MapFaults();
         app.MapSubscriptions();
         app.MapSilences();
+        app.MapMaintenance();
         app.MapPolicy();
         return app;
     }
@@ -243,6 +249,7 @@ public static class DoctorApp
             errors.Add("Doctor:ClearedFaultsKept must not be negative");
         if (options.MaxSilences < 0)
             errors.Add("Doctor:MaxSilences must not be negative");
+        errors.AddRange(options.Maintenance.Validate());
         if (d.MaxAge <= TimeSpan.Zero)
             errors.Add("Doctor:Delivery:MaxAge must be positive");
         if (options.ShutdownDrainSeconds is < 0 or > 3600)

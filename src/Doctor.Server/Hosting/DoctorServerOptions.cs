@@ -1,3 +1,4 @@
+using Doctor.Maintenance;
 using Doctor.Notification;
 using Doctor.Server.Throttling;
 using Doctor.Server.Tls;
@@ -35,6 +36,9 @@ public sealed class DoctorServerOptions
     /// stays in the outbox and is sent after the next start. Default 10 (0–3600).
     /// </summary>
     public int ShutdownDrainSeconds { get; set; } = DoctorConstants.ShutdownDrainSeconds;
+
+    /// <summary>Maintenance session defaults (section <c>Doctor:Maintenance</c>).</summary>
+    public MaintenanceOptions Maintenance { get; set; } = new();
 
     /// <summary>Webhook delivery (section <c>Doctor:Delivery</c>).</summary>
     public DeliveryOptions Delivery { get; set; } = new();

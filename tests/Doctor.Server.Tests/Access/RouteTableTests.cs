@@ -94,6 +94,22 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
         Assert.All(routes, r => Assert.Equal([Role.Admin], r.Endpoint.Metadata.GetMetadata<AccessRule>()!.Roles));
     }
 
+    [Fact]
+    public void RouteTable_Maintenance_SessionsAdminOnlyProjectSideAdminAndProject()
+    {
+        // SPEC §6: sessions are the admin tool's; only the project side (/{sid}/{project_id}) is open to project members,
+        // and their handlers confine them to their own project (MaintenanceEndpointsTests).
+        var routes = Endpoints().Where(e => e.Endpoint.RoutePattern.RawText!.StartsWith("/v1/maintenance", StringComparison.Ordinal))
+            .ToDictionary(r => r.Display.TrimEnd('/'), r => r.Endpoint.Metadata.GetMetadata<AccessRule>()!.Roles);
+
+        Assert.Equal(
+            ["DELETE /v1/maintenance/{sessionId}", "GET /v1/maintenance", "GET /v1/maintenance/{sessionId}", "GET /v1/maintenance/{sessionId}/detail",
+             "GET /v1/maintenance/{sessionId}/{projectId}", "POST /v1/maintenance", "PUT /v1/maintenance/{sessionId}", "PUT /v1/maintenance/{sessionId}/{projectId}"],
+            routes.Keys.Order(StringComparer.Ordinal));
+        foreach (var (route, roles) in routes)
+            Assert.Equal(route.EndsWith("{projectId}", StringComparison.Ordinal) ? [Role.Admin, Role.Project] : [Role.Admin], roles);
+    }
+
     private static Role Parse(string caller) => caller switch
     {
         "admin" => Role.Admin,

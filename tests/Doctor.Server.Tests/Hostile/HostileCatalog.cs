@@ -58,6 +58,14 @@ public static class HostileCatalog
         new("subscriptions", HttpMethod.Post, "/v1/subscriptions", Sender.Project, """{"callback_url":"http://127.0.0.1:9/x","filter":{"fault_types":[$V]}}"""),
         new("subscriptions-admin", HttpMethod.Post, "/v1/subscriptions", Sender.Admin, """{"callback_url":$V}"""),
         new("silences", HttpMethod.Post, "/v1/silences", Sender.Admin, "{\"matchers\":{\"hostname\":$V},\"ends_at\":" + FutureTime + "}"),
+        new("maintenance-hosts", HttpMethod.Post, "/v1/maintenance", Sender.Admin, """{"state":"MAINTENANCE","hosts":[$V]}"""),
+        new("maintenance-at", HttpMethod.Post, "/v1/maintenance", Sender.Admin, """{"state":"MAINTENANCE","maintenance_at":$V}"""),
+        new("maintenance-workflow", HttpMethod.Post, "/v1/maintenance", Sender.Admin, """{"state":"MAINTENANCE","workflow":$V}"""),
+        new("maintenance-reply", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", Sender.Project, """{"state":$V}"""),
+        new("maintenance-reply-action", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", Sender.Project, """{"state":"ACK_PLANNED_MAINTENANCE","instance_actions":{"vm-a1":$V}}"""),
+        new("instance-constraint", HttpMethod.Put, "/v1/instance/vm-a1", Sender.Admin, """{"migration_type":$V}"""),
+        new("instance-constraint-group", HttpMethod.Put, "/v1/instance/vm-a1", Sender.Project, """{"group_id":$V}"""),
+        new("instance-group-constraint", HttpMethod.Put, "/v1/instance_group/grp-alpha", Sender.Project, """{"group_name":$V}"""),
         new("silences-fault-type", HttpMethod.Post, "/v1/silences", Sender.Admin, "{\"matchers\":{\"hostname\":\"compute-zulu-1\",\"fault_type\":$V},\"ends_at\":" + FutureTime + "}"),
     ];
 
@@ -123,7 +131,7 @@ public static class HostileCatalog
         ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/xml", "none"];
 
     private static readonly string[] ListPaths =
-        ["/v1/tokens", "/v1/hosts", "/v1/devices", "/v1/servers", "/v1/ports", "/v1/events", "/v1/faults", "/v1/subscriptions", "/v1/silences"];
+        ["/v1/tokens", "/v1/hosts", "/v1/devices", "/v1/servers", "/v1/ports", "/v1/events", "/v1/faults", "/v1/subscriptions", "/v1/silences", "/v1/maintenance"];
 
     private static readonly string[] BadLimits =
         ["-1", "0", "1001", "99999999999999999999", "abc", "1.5", "1e3", "%00", "%2B5", "%205", "0x10", "5,6", "５"];
@@ -194,6 +202,7 @@ public static class HostileCatalog
         AddInventory(Add);
         AddSubscriptions(Add);
         AddSilences(Add);
+        AddMaintenance(Add);
         AddPathsAndCredentials(Add);
         return all;
     }
@@ -399,6 +408,65 @@ public static class HostileCatalog
             B("""{"callback_url":"http://127.0.0.1:9/x","filter":{"resource_ids":["compute-zulu-1"]}}"""), Sender.Project, 404);
         add("subscription for another project", HttpMethod.Post, "/v1/subscriptions",
             B("""{"callback_url":"http://127.0.0.1:9/x","project_id":"proj-beta"}"""), Sender.Project, 403);
+    }
+
+    /// <summary>Maintenance sessions (SPEC §6): refused creations never start a session, and the project side is scoped.</summary>
+    private static void AddMaintenance(Adder add)
+    {
+        (string Name, string Body)[] creations =
+        [
+            ("workflow vnf", """{"state":"MAINTENANCE","workflow":"vnf"}"""),
+            ("state not MAINTENANCE", """{"state":"PLANNED_MAINTENANCE"}"""),
+            ("maintenance_at words", """{"maintenance_at":"tomorrow"}"""),
+            ("maintenance_at fenix without seconds", """{"maintenance_at":"2026-01-01 10:00"}"""),
+            ("unknown host", """{"hosts":["compute-nowhere"]}"""),
+            ("hosts not a list", """{"hosts":"compute-zulu-1"}"""),
+            ("hosts null entry", """{"hosts":[null]}"""),
+            ("metadata longer migration", """{"metadata":{"migration_seconds":5}}"""),
+            ("metadata negative reply", """{"metadata":{"reply_seconds":"-1"}}"""),
+            ("metadata NaN reply", """{"metadata":{"reply_seconds":"NaN"}}"""),
+            ("metadata infinite host seconds", """{"metadata":{"host_maintenance_seconds":1e999}}"""),
+            ("metadata nested", """{"metadata":{"a":{"b":"c"}}}"""),
+            ("metadata array", """{"metadata":{"a":["b"]}}"""),
+            ("metadata null", """{"metadata":{"a":null}}"""),
+            ("metadata empty key", """{"metadata":{"":"x"}}"""),
+        ];
+        foreach (var (name, body) in creations)
+            add($"maintenance create {name}", HttpMethod.Post, "/v1/maintenance", B(body), Sender.Admin, Bad);
+
+        add("maintenance reply missing state", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", B("{}"), Sender.Project, Bad);
+        add("maintenance reply unknown session", HttpMethod.Put, "/v1/maintenance/no-session/proj-alpha", B("""{"state":"ACK_MAINTENANCE"}"""), Sender.Project, 404);
+        add("maintenance reply foreign project", HttpMethod.Put, "/v1/maintenance/no-session/proj-beta", B("""{"state":"ACK_MAINTENANCE"}"""), Sender.Project, 404);
+        add("maintenance get foreign project", HttpMethod.Get, "/v1/maintenance/no-session/proj-beta", null, Sender.Project, 404);
+        add("maintenance list as project", HttpMethod.Get, "/v1/maintenance", null, Sender.Project, 403);
+        add("maintenance create as project", HttpMethod.Post, "/v1/maintenance", B("""{"state":"MAINTENANCE"}"""), Sender.Project, 403);
+        add("maintenance create as monitor", HttpMethod.Post, "/v1/maintenance", B("""{"state":"MAINTENANCE"}"""), Sender.Monitor, 403);
+        add("maintenance get unknown", HttpMethod.Get, "/v1/maintenance/no-session", null, Sender.Admin, 404);
+        add("maintenance detail unknown", HttpMethod.Get, "/v1/maintenance/no-session/detail", null, Sender.Admin, 404);
+        add("maintenance continue unknown", HttpMethod.Put, "/v1/maintenance/no-session", B("{}"), Sender.Admin, 404);
+        (string Path, string Body, Sender Sender, int Status)[] constraints =
+        [
+            ("/v1/instance/vm-a1", """{"lead_time":-1}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"lead_time":86401}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"lead_time":1.5}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"max_interruption_time":"5"}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"resource_mitigation":"yes"}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"instance_id":"vm-a2"}""", Sender.Admin, Bad),
+            ("/v1/instance/vm-a1", """{"project_id":"proj-beta"}""", Sender.Admin, Bad), // not the server's project
+            ("/v1/instance/vm-a1", """{"project_id":"proj-beta"}""", Sender.Project, Bad), // not the caller's project
+            ("/v1/instance/vm-b1", """{"lead_time":1}""", Sender.Project, 404), // another project's server
+            ("/v1/instance_group/grp-alpha", """{"max_instances_per_host":0}""", Sender.Admin, Bad),
+            ("/v1/instance_group/grp-alpha", """{"max_impacted_members":-1}""", Sender.Admin, Bad),
+            ("/v1/instance_group/grp-alpha", """{"recovery_time":-5}""", Sender.Admin, Bad),
+            ("/v1/instance_group/grp-alpha", """{"anti_affinity_group":"false"}""", Sender.Admin, Bad),
+            ("/v1/instance_group/grp-alpha", """{"group_id":"grp-other"}""", Sender.Project, Bad),
+        ];
+        foreach (var (path, body, sender, status) in constraints)
+            add($"constraint {path} {body} as {sender}", HttpMethod.Put, path, B(body), sender, status);
+        add("constraint get unknown instance", HttpMethod.Get, "/v1/instance/vm-a1", null, Sender.Project, 404);
+        add("constraint delete unknown group", HttpMethod.Delete, "/v1/instance_group/grp-alpha", null, Sender.Admin, 404);
+        add("constraint as monitor", HttpMethod.Put, "/v1/instance_group/grp-alpha", B("{}"), Sender.Monitor, 403);
+        add("maintenance delete unknown", HttpMethod.Delete, "/v1/maintenance/no-session", null, Sender.Admin, 404);
     }
 
     private static void AddSilences(Adder add)

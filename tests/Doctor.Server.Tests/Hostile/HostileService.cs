@@ -81,7 +81,7 @@ public sealed class HostileService : IAsyncLifetime
         foreach (var path in new[]
                  {
                      "/v1/hosts?limit=1000", "/v1/devices?limit=1000", "/v1/servers?limit=1000", "/v1/ports?limit=1000", "/v1/tokens?limit=1000",
-                     "/v1/subscriptions?limit=1000", "/v1/silences?limit=1000", "/v1/faults?state=all&limit=1000", "/v1/events?limit=1000", "/healthz",
+                     "/v1/subscriptions?limit=1000", "/v1/silences?limit=1000", "/v1/maintenance?limit=1000", "/v1/faults?state=all&limit=1000", "/v1/events?limit=1000", "/healthz",
                  })
         {
             var response = await Doctor.GetAsync(path);
