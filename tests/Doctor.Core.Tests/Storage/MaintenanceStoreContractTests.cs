@@ -4,18 +4,16 @@ using Doctor.Core.Tests.Support;
 using Doctor.Maintenance;
 using Doctor.State;
 using Doctor.Storage;
-using Doctor.Storage.Sqlite;
 using Doctor.Testing;
-using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Doctor.Core.Tests.Storage;
 
-public sealed class MaintenanceSessionStoreTests : IDisposable
+/// <summary>Maintenance sessions and FEAT03 constraints survive a restart, on every store.</summary>
+public abstract class MaintenanceStoreContractTests(StoreBackend backend) : IDisposable
 {
-    private readonly TempDirectory _dir = new();
     private readonly ManualTimeProvider _clock = new(TestMap.Start.AddMinutes(5));
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose() => backend.Dispose();
 
     [Fact]
     public async Task Persist_SessionAndConstraintsWithEveryField_LoadIdenticalAndDeleteStaysDeleted()
@@ -38,7 +36,7 @@ public sealed class MaintenanceSessionStoreTests : IDisposable
             Reason = "not yet", Messages = 7,
         };
         var gone = new MaintenanceSession { SessionId = "0190b000-0000-7000-8000-000000000002", Timers = MaintenanceTimers.Defaults };
-        var store = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance);
+        var store = backend.Create(_clock);
         await store.LoadAsync(CancellationToken.None);
         var instance = new InstanceConstraint
         {
@@ -60,7 +58,7 @@ public sealed class MaintenanceSessionStoreTests : IDisposable
         await Eventually.Within(delete.Committed, "the sessions commit");
         await store.DisposeAsync();
 
-        await using var reopened = new SqliteStore(_dir.Path, _clock, NullLogger<SqliteStore>.Instance);
+        await using var reopened = backend.Create(_clock);
         var loaded = await reopened.LoadAsync(CancellationToken.None);
 
         var session = Assert.Single(loaded.State.Maintenance.All.After(null));
