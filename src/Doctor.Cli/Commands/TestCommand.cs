@@ -64,16 +64,18 @@ public static class TestCommand
         var migration = new Option<double>("--migration-seconds") { DefaultValueFactory = _ => DoctorConstants.MaintenanceMigrationSeconds, Description = "simulated migration time (at most the service default, 1 s)" };
         var hostSeconds = new Option<double>("--host-seconds") { DefaultValueFactory = _ => DoctorConstants.HostMaintenanceSeconds, Description = "simulated host maintenance time (at most the service default, 2 s)" };
         var timeout = new Option<int>("--timeout") { DefaultValueFactory = _ => 900, Description = "seconds before the test gives up" };
+        var full = new Option<bool>("--full") { Description = "fill the cloud (one instance of an anti-affinity group per host) so no host can be emptied without SCALE_IN" };
+        var scaleIn = new Option<int>("--scale-in") { DefaultValueFactory = _ => 1, Description = "instances each app manager removes on SCALE_IN (restored on MAINTENANCE_COMPLETE)" };
         var json = new Option<string?>("--json") { Description = "write the report to this JSON file" };
         var command = new Command("maintenance", "Maintain every host of a simulated cloud in one session; the ACT-STBY service must never lose both instances")
         {
-            hosts, vms, projects, pairs, seed, migration, hostSeconds, timeout, json,
+            hosts, vms, projects, pairs, seed, migration, hostSeconds, timeout, full, scaleIn, json,
         };
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = new MaintenanceTestOptions(
-                new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 1, result.GetValue(seed)),
-                result.GetValue(migration), result.GetValue(hostSeconds), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))));
+                new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 1, result.GetValue(seed), Full: result.GetValue(full)),
+                result.GetValue(migration), result.GetValue(hostSeconds), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))), Math.Max(0, result.GetValue(scaleIn)));
             var report = await MaintenanceTestCase.RunAsync(options, Console.WriteLine, cancellationToken);
             if (result.GetValue(json) is { } path)
             {

@@ -10,14 +10,16 @@ using Doctor.Simulator.Maintenance;
 
 namespace Doctor.Cli.Simulation;
 
-/// <summary>Parameters of <c>doctor test maintenance</c>: the cloud, and the session's timers (they go in its metadata).</summary>
-public sealed record MaintenanceTestOptions(CloudSpec Cloud, double MigrationSeconds, double HostMaintenanceSeconds, TimeSpan Timeout);
+/// <summary>Parameters of <c>doctor test maintenance</c>: the cloud (<see cref="CloudSpec.Full"/>: no host can be emptied
+/// without SCALE_IN), the session's timers (they go in its metadata), and how many instances each app manager removes
+/// on SCALE_IN.</summary>
+public sealed record MaintenanceTestOptions(CloudSpec Cloud, double MigrationSeconds, double HostMaintenanceSeconds, TimeSpan Timeout, int ScaleInCount = 1);
 
 /// <summary>
 /// The original Doctor maintenance test case on the simulator: an embedded Doctor, a cloud with an ACT-STBY pair and
 /// non-redundant instances, one sample app manager per tenant subscribed to maintenance notifications, and one
 /// session over every host. Passes when the session ends MAINTENANCE_DONE, every host was maintained and is enabled
-/// again, and no ACT-STBY pair ever had both instances out of service.
+/// again, no ACT-STBY pair ever had both instances out of service, and every instance scaled in on SCALE_IN is back.
 /// </summary>
 public static class MaintenanceTestCase
 {
@@ -36,7 +38,7 @@ public static class MaintenanceTestCase
             using var admin = new DoctorClient(server.Url, AdminToken);
             await admin.PostAsync("/v1/inventory", cloud.ToInventory().ToJsonString(), cancellationToken);
 
-            var managers = cloud.Projects.ToDictionary(p => p, p => new AppManager(p, cloud.Vms), StringComparer.Ordinal);
+            var managers = cloud.Projects.ToDictionary(p => p, p => new AppManager(p, cloud.Vms, o.ScaleInCount), StringComparer.Ordinal);
             var clients = new Dictionary<string, DoctorClient>(StringComparer.Ordinal);
             foreach (var project in cloud.Projects)
             {
@@ -53,7 +55,8 @@ public static class MaintenanceTestCase
             var errors = new ConcurrentQueue<string>();
             var instanceReads = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            var replies = Task.Run(() => AnswerAsync(inbox.Reader, managers, clients, instanceReads, errors, say, stop.Token), CancellationToken.None);
+            var compute = new DoctorComputeApi(admin);
+            var replies = Task.Run(() => AnswerAsync(inbox.Reader, managers, clients, compute, instanceReads, errors, say, stop.Token), CancellationToken.None);
 
             var started = Stopwatch.GetTimestamp();
             var created = await admin.PostAsync("/v1/maintenance", new
@@ -63,7 +66,7 @@ public static class MaintenanceTestCase
                 metadata = new Dictionary<string, double> { ["migration_seconds"] = o.MigrationSeconds, ["host_maintenance_seconds"] = o.HostMaintenanceSeconds },
             }, cancellationToken);
             var sid = created!["session_id"]!.GetValue<string>();
-            say($"session {sid} over {cloud.Hosts.Count} hosts, {cloud.Vms.Count} instances, {cloud.Projects.Count} tenants " +
+            say($"session {sid} over {cloud.Hosts.Count} hosts, {cloud.Vms.Count} instances, {cloud.Projects.Count} tenants{(o.Cloud.Full ? " (full cloud)" : "")} " +
                 $"(migration {o.MigrationSeconds} s, host action {o.HostMaintenanceSeconds} s)");
 
             var state = "MAINTENANCE";
@@ -82,9 +85,10 @@ public static class MaintenanceTestCase
             await replies;
             var detail = (await admin.GetAsync($"/v1/maintenance/{sid}/detail", cancellationToken))!;
             var hostsNow = (await admin.GetAsync("/v1/hosts?limit=1000", cancellationToken))!["hosts"]!.AsArray();
+            var serversNow = (await compute.ServersAsync(cancellationToken)).Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
             foreach (var client in clients.Values)
                 client.Dispose();
-            return Report(o, cloud, sid, state, totalSeconds, detail, hostsNow, managers.Values, instanceReads, errors, say);
+            return Report(o, cloud, sid, state, totalSeconds, detail, hostsNow, serversNow, managers.Values, instanceReads, errors, say);
         }
         finally
         {
@@ -99,9 +103,10 @@ public static class MaintenanceTestCase
         }
     }
 
-    /// <summary>Each tenant's app manager: reads its instance ids when a session starts, and answers every question.</summary>
+    /// <summary>Each tenant's app manager: reads its instance ids when a session starts, scales in and out through the
+    /// cloud's API, and answers every question.</summary>
     private static async Task AnswerAsync(
-        ChannelReader<ReceivedNotification> inbox, Dictionary<string, AppManager> managers, Dictionary<string, DoctorClient> clients,
+        ChannelReader<ReceivedNotification> inbox, Dictionary<string, AppManager> managers, Dictionary<string, DoctorClient> clients, IComputeApi compute,
         ConcurrentDictionary<string, int> instanceReads, ConcurrentQueue<string> errors, Action<string> say, CancellationToken cancellationToken)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -117,7 +122,7 @@ public static class MaintenanceTestCase
                     continue;
                 try
                 {
-                    var answer = manager.Handle(body);
+                    var answer = await manager.HandleAsync(body, compute, cancellationToken);
                     if (answer is null)
                         continue;
                     var path = $"/v1/maintenance/{answer.SessionId}/{project}";
@@ -145,7 +150,7 @@ public static class MaintenanceTestCase
 
     private static JsonObject Report(
         MaintenanceTestOptions o, SimulatedCloud cloud, string sid, string state, double totalSeconds, JsonNode detail, JsonArray hostsNow,
-        IEnumerable<AppManager> managers, ConcurrentDictionary<string, int> instanceReads, ConcurrentQueue<string> errors, Action<string> say)
+        HashSet<string> serversNow, IEnumerable<AppManager> managers, ConcurrentDictionary<string, int> instanceReads, ConcurrentQueue<string> errors, Action<string> say)
     {
         var perHost = new JsonArray();
         var maintained = 0;
@@ -162,7 +167,12 @@ public static class MaintenanceTestCase
         var activeMoved = list.Sum(m => m.ActiveMoved);
         var switchovers = list.Sum(m => m.Switchovers.Count);
         var pairs = cloud.Vms.Count(v => v.Role == "ACT");
-        var passed = state == "MAINTENANCE_DONE" && maintained == cloud.Hosts.Count && enabled == cloud.Hosts.Count && both == 0 && activeMoved == 0 && errors.IsEmpty;
+        var scaleIn = list.Any(m => m.ScaleInRequests > 0) || detail["history"]?.AsArray().Any(h => h!["state"]?.GetValue<string>() == "SCALE_IN") == true;
+        var scaledIn = list.SelectMany(m => m.ScaledIn).ToList();
+        var restored = scaledIn.Count(serversNow.Contains);
+        var restoreFailures = list.SelectMany(m => m.RestoreFailures).ToList();
+        var passed = state == "MAINTENANCE_DONE" && maintained == cloud.Hosts.Count && enabled == cloud.Hosts.Count && both == 0 && activeMoved == 0 && errors.IsEmpty
+            && restored == scaledIn.Count && restoreFailures.Count == 0;
 
         say("");
         say($"{"host",-14} {"seconds",8}");
@@ -171,6 +181,9 @@ public static class MaintenanceTestCase
         say("");
         say($"session {state}; {maintained}/{cloud.Hosts.Count} hosts maintained, {enabled}/{cloud.Hosts.Count} enabled; total {totalSeconds:0.00} s");
         say($"ACT-STBY pairs: {pairs}; switch-overs before a move: {switchovers}; both instances out of service at once: {(both == 0 ? "never" : $"{both} time(s)")}");
+        say($"SCALE_IN: {(scaleIn ? "yes" : "no")}; instances scaled in: {scaledIn.Count}; restored: {restored}/{scaledIn.Count}");
+        foreach (var failure in restoreFailures)
+            say($"restore failed: {failure}");
         if (detail["reason"] is { } reason)
             say($"reason: {reason}");
         say(passed ? "PASSED" : "FAILED");
@@ -194,6 +207,12 @@ public static class MaintenanceTestCase
             ["switchovers"] = switchovers,
             ["act_stby_both_out_of_service"] = both,
             ["active_moved_while_active"] = activeMoved,
+            ["full"] = o.Cloud.Full,
+            ["scale_in"] = scaleIn,
+            ["scaled_in"] = scaledIn.Count,
+            ["scaled_in_ids"] = new JsonArray([.. scaledIn.Select(id => (JsonNode)JsonValue.Create(id))]),
+            ["restored"] = restored,
+            ["restore_failures"] = new JsonArray([.. restoreFailures.Select(e => (JsonNode)JsonValue.Create(e))]),
             ["instance_ids_read"] = new JsonObject([.. instanceReads.OrderBy(p => p.Key).Select(p => KeyValuePair.Create(p.Key, (JsonNode?)p.Value))]),
             ["app_manager_errors"] = new JsonArray([.. errors.Select(e => (JsonNode)JsonValue.Create(e))]),
             ["passed"] = passed,

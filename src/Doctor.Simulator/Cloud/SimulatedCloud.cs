@@ -11,6 +11,9 @@ public sealed record SimVm(string Id, string ProjectId, string Host, string? Gro
 /// <summary>A generated NFVI: hosts, VMs (some in ACT-STBY pairs), one port per VM, and racks of devices when the spec asks.</summary>
 public sealed class SimulatedCloud
 {
+    /// <summary>The anti-affinity group of a full cloud's non-redundant instances (one per host, first tenant).</summary>
+    public const string NonHaGroup = "nonha-001";
+
     private readonly Dictionary<string, string> _rackOf;
 
     private SimulatedCloud(CloudSpec spec, IReadOnlyList<string> hosts, IReadOnlyList<string> projects, IReadOnlyList<SimVm> vms)
@@ -39,7 +42,8 @@ public sealed class SimulatedCloud
     public IEnumerable<SimVm> On(string host) => Vms.Where(v => v.Host == host);
 
     /// <summary>Generates the cloud: pair k puts its ACT on host 2k and its STBY on host 2k+1 (mod hosts), then the
-    /// remaining slots of every host get VMs of pseudo-random projects.</summary>
+    /// remaining slots of every host get VMs of pseudo-random projects. A full cloud first puts one member of
+    /// <see cref="NonHaGroup"/> (<c>vnf-nonha-NNN</c>, first tenant, no role) on every host.</summary>
     public static SimulatedCloud Generate(CloudSpec spec)
     {
         spec.Validate();
@@ -48,6 +52,15 @@ public sealed class SimulatedCloud
         var projects = Enumerable.Range(1, spec.Projects).Select(i => $"tenant-{i:00}").ToList();
         var used = new int[spec.Hosts];
         var vms = new List<SimVm>();
+        if (spec.Full)
+        {
+            for (var h = 0; h < spec.Hosts; h++)
+            {
+                used[h]++;
+                vms.Add(new SimVm($"vnf-nonha-{h + 1:000}", projects[0], hosts[h], NonHaGroup, null));
+            }
+        }
+
         for (var pair = 0; pair < spec.HaPairs; pair++)
         {
             var project = projects[pair % projects.Count];
