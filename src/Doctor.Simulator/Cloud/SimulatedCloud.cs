@@ -109,10 +109,9 @@ public sealed class SimulatedCloud
         {
             var server = new JsonObject { ["id"] = vm.Id, ["name"] = vm.Id, ["project_id"] = vm.ProjectId, ["host"] = vm.Host };
             if (vm.GroupId is not null)
-            {
                 server["group_id"] = vm.GroupId;
+            if (vm.Role is not null)
                 server["metadata"] = new JsonObject { ["ha_role"] = vm.Role };
-            }
 
             servers.Add(server);
             ports.Add(new JsonObject { ["id"] = vm.PortId, ["server_id"] = vm.Id, ["network_id"] = "provider-net", ["data_plane_status"] = "ACTIVE" });

@@ -101,4 +101,23 @@ public sealed class SimulatedCloudTests
     [InlineData(2, 1, 1, 2)]
     public void Generate_ImpossibleSpec_Throws(int hosts, int vms, int projects, int pairs) =>
         Assert.Throws<ArgumentException>(() => SimulatedCloud.Generate(new CloudSpec(hosts, vms, projects, pairs)));
+
+    [Fact]
+    public void Generate_Full_OneNonHaGroupMemberPerHostOfTheFirstTenant()
+    {
+        var cloud = SimulatedCloud.Generate(new CloudSpec(Hosts: 3, VmsPerHost: 3, Projects: 2, HaPairs: 1, Zones: 1, Full: true));
+
+        Assert.Equal(9, cloud.Vms.Count);
+        Assert.All(cloud.Hosts, h => Assert.Equal(3, cloud.On(h).Count()));
+        var members = cloud.Vms.Where(v => v.GroupId == SimulatedCloud.NonHaGroup).ToList();
+        Assert.Equal(cloud.Hosts, members.Select(v => v.Host));
+        Assert.All(members, v => Assert.Equal(("tenant-01", (string?)null), (v.ProjectId, v.Role)));
+        Assert.Equal(2, cloud.Vms.Count(v => v.Role is not null));
+    }
+
+    [Fact]
+    public void Validate_FullWithoutRoomForPairs_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => new CloudSpec(Hosts: 3, VmsPerHost: 1, HaPairs: 1, Full: true).Validate());
+    }
 }
