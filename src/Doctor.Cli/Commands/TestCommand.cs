@@ -71,11 +71,16 @@ public static class TestCommand
         {
             hosts, vms, projects, pairs, seed, migration, hostSeconds, timeout, full, scaleIn, json,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(scaleIn) < 0)
+                result.AddError("--scale-in must not be negative");
+        });
         command.SetAction(async (result, cancellationToken) =>
         {
             var options = new MaintenanceTestOptions(
                 new CloudSpec(result.GetValue(hosts), result.GetValue(vms), result.GetValue(projects), result.GetValue(pairs), 1, result.GetValue(seed), Full: result.GetValue(full)),
-                result.GetValue(migration), result.GetValue(hostSeconds), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))), Math.Max(0, result.GetValue(scaleIn)));
+                result.GetValue(migration), result.GetValue(hostSeconds), TimeSpan.FromSeconds(Math.Max(1, result.GetValue(timeout))), result.GetValue(scaleIn));
             var report = await MaintenanceTestCase.RunAsync(options, Console.WriteLine, cancellationToken);
             if (result.GetValue(json) is { } path)
             {
