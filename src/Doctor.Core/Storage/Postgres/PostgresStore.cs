@@ -25,8 +25,7 @@ public sealed partial class PostgresStore : IDoctorStore
     private SecretSealer? _secrets;
     private NpgsqlConnection? _log;
     private NpgsqlConnection? _state;
-    private GroupCommitter<AppendRequest>? _logWriter;
-    private GroupCommitter<ChangeBatch>? _stateWriter;
+    private StoreWriters? _writers;
     private Action<IReadOnlyList<EventRecord>> _sink = static _ => { };
     private int _disposed;
     private long _nextSeq;
@@ -110,8 +109,7 @@ public sealed partial class PostgresStore : IDoctorStore
             loaded.State.Subscriptions.All.Count, loaded.Unprocessed.Count, watch.Elapsed.TotalSeconds);
         using (var next = new NpgsqlCommand("SELECT coalesce(max(seq), 0) + 1 FROM events", _log))
             _nextSeq = (long)next.ExecuteScalar()!;
-        _logWriter = new GroupCommitter<AppendRequest>("doctor-log-writer", CommitAppends, FailAppends, r => r.Events.Count, DoctorConstants.StoreBatchEvents);
-        _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + b.Deliveries.Count + 1, DoctorConstants.StoreBatchEvents, background: true);
+        _writers = new StoreWriters(CommitAppends, FailAppends, CommitChanges, FailChanges);
         return Task.FromResult(loaded);
     }
 
@@ -165,19 +163,10 @@ public sealed partial class PostgresStore : IDoctorStore
         }
     }
 
-    public Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken)
-    {
-        var request = new AppendRequest(events, receivedTicks);
-        if (_logWriter is null || !_logWriter.TryAdd(request))
-            throw new StoreUnavailableException("the event log is not open");
-        return request.Done.Task;
-    }
+    public Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken) =>
+        StoreWriters.Append(_writers, events, receivedTicks);
 
-    public void Persist(ChangeBatch batch)
-    {
-        if (_stateWriter is null || !_stateWriter.TryAdd(batch))
-            batch.Fail(new StoreUnavailableException("the state store is not open"));
-    }
+    public void Persist(ChangeBatch batch) => StoreWriters.Persist(_writers, batch);
 
     /// <summary>
     /// Three round trips for the whole group: which ids and monitor keys are already recorded, one multi-row insert of
@@ -371,9 +360,7 @@ public sealed partial class PostgresStore : IDoctorStore
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        // The log first: whatever it accepted reaches the engine; then the state writer drains what the engine made.
-        _logWriter?.Dispose();
-        _stateWriter?.Dispose();
+        _writers?.Dispose();
         if (_log is not null)
         {
             if (_owner)

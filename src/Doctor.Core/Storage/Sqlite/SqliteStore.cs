@@ -24,8 +24,7 @@ public sealed partial class SqliteStore : IDoctorStore
     private SqliteConnection? _state;
     private LogStatements? _logStatements;
     private StateStatements? _stateStatements;
-    private GroupCommitter<AppendRequest>? _logWriter;
-    private GroupCommitter<ChangeBatch>? _stateWriter;
+    private StoreWriters? _writers;
     private Action<IReadOnlyList<EventRecord>> _sink = static _ => { };
     private int _disposed;
     private long _nextSeq;
@@ -64,26 +63,16 @@ public sealed partial class SqliteStore : IDoctorStore
         _logStatements = new LogStatements(_log);
         _nextSeq = _logStatements.NextSeq();
         _stateStatements = new StateStatements(_state);
-        _logWriter = new GroupCommitter<AppendRequest>("doctor-log-writer", CommitAppends, FailAppends, r => r.Events.Count, DoctorConstants.StoreBatchEvents);
-        _stateWriter = new GroupCommitter<ChangeBatch>("doctor-state-writer", CommitChanges, FailChanges, b => b.Changes.Count + b.Deliveries.Count + 1, DoctorConstants.StoreBatchEvents, background: true);
+        _writers = new StoreWriters(CommitAppends, FailAppends, CommitChanges, FailChanges);
         _checkpoints = new Thread(CheckpointLoop) { IsBackground = true, Name = "doctor-checkpoint" };
         _checkpoints.Start();
         return Task.FromResult(loaded);
     }
 
-    public Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken)
-    {
-        var request = new AppendRequest(events, receivedTicks);
-        if (_logWriter is null || !_logWriter.TryAdd(request))
-            throw new StoreUnavailableException("the event log is not open");
-        return request.Done.Task;
-    }
+    public Task<AppendResult> AppendAsync(IReadOnlyList<RawEvent> events, long receivedTicks, CancellationToken cancellationToken) =>
+        StoreWriters.Append(_writers, events, receivedTicks);
 
-    public void Persist(ChangeBatch batch)
-    {
-        if (_stateWriter is null || !_stateWriter.TryAdd(batch))
-            batch.Fail(new StoreUnavailableException("the state store is not open"));
-    }
+    public void Persist(ChangeBatch batch) => StoreWriters.Persist(_writers, batch);
 
     private void CommitAppends(List<AppendRequest> requests)
     {
@@ -234,9 +223,7 @@ public sealed partial class SqliteStore : IDoctorStore
             return ValueTask.CompletedTask;
         _stopping.Cancel();
         _checkpoints?.Join(TimeSpan.FromSeconds(10));
-        // The log first: whatever it accepted reaches the engine; then the state writer drains what the engine made.
-        _logWriter?.Dispose();
-        _stateWriter?.Dispose();
+        _writers?.Dispose();
         _logStatements?.Dispose();
         _stateStatements?.Dispose();
         foreach (var connection in new[] { _log, _state })
