@@ -98,10 +98,7 @@ public sealed class MaintenanceWorkflowTests : IAsyncLifetime
     [InlineData(4)]
     public async Task Reply_NackAtStep_FailsAndReturnsHostsEnabled(int step)
     {
-        await _s.CreateAsync();
-        for (var i = 0; i < step; i++)
-            await AckAndRunToNextQuestionAsync();
-        var asked = _s.Session.State;
+        var asked = await CreateAndAnswerAsync(step);
 
         var session = await _s.ReplyAsync("NACK_" + asked.Name());
 
@@ -118,10 +115,7 @@ public sealed class MaintenanceWorkflowTests : IAsyncLifetime
     [InlineData(4)]
     public async Task Advance_ReplyWindowMissedAtStep_Fails(int step)
     {
-        await _s.CreateAsync();
-        for (var i = 0; i < step; i++)
-            await AckAndRunToNextQuestionAsync();
-        var asked = _s.Session.State;
+        var asked = await CreateAndAnswerAsync(step);
 
         var session = await _s.AdvanceAsync(9.9);
         Assert.Equal(asked, session.State);
@@ -419,6 +413,15 @@ public sealed class MaintenanceWorkflowTests : IAsyncLifetime
     }
 
     /// <summary>ACKs the current question (MIGRATE for everything) and runs until the next one is asked.</summary>
+    /// <summary>Creates the session, ACKs the first <paramref name="steps"/> questions, and returns the one now asked.</summary>
+    private async Task<SessionState> CreateAndAnswerAsync(int steps)
+    {
+        await _s.CreateAsync();
+        for (var i = 0; i < steps; i++)
+            await AckAndRunToNextQuestionAsync();
+        return _s.Session.State;
+    }
+
     private async Task AckAndRunToNextQuestionAsync()
     {
         var asked = _s.Session.State;
