@@ -45,6 +45,12 @@ public static class DoctorConstants
     /// <summary>Environment variable holding the PostgreSQL connection string (<c>Doctor:Connection</c>).</summary>
     public const string ConnectionVariable = "DOCTOR_CONNECTION";
 
+    /// <summary>Environment variable selecting who keeps the resource map (embedded or openstack).</summary>
+    public const string ControllerVariable = "DOCTOR_CONTROLLER";
+
+    public const string EmbeddedController = "embedded";
+    public const string OpenStackController = "openstack";
+
     /// <summary>Largest accepted request body: 4 MiB (SPEC §1).</summary>
     public const long MaxBodyBytes = 4 * 1024 * 1024;
 

@@ -17,7 +17,8 @@ public static class ServeCommand
         var policyFile = new Option<string?>("--policy-file") { Description = "Failure policy file, YAML or JSON (default: the built-in policy, env DOCTOR_POLICY_FILE)" };
         var store = new Option<string?>("--store") { Description = "Store: sqlite (default, in the data directory) or postgres (env DOCTOR_STORE)" };
         var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string, e.g. \"Host=db;Username=doctor;Database=doctor\" (env DOCTOR_CONNECTION)" };
-        var command = new Command("serve", "Run the Doctor service") { dataDir, urls, policyFile, store, connection };
+        var controller = new Option<string?>("--controller") { Description = "Who keeps the resource map: embedded (default) or openstack (settings Doctor:OpenStack:*, OS_* variables; env DOCTOR_CONTROLLER)" };
+        var command = new Command("serve", "Run the Doctor service") { dataDir, urls, policyFile, store, connection, controller };
         command.SetAction(async (result, cancellationToken) =>
         {
             // A setting or a store that cannot be used is the operator's to fix: one line naming it, not a stack trace.
@@ -30,6 +31,7 @@ public static class ServeCommand
                     options.PolicyFile = result.GetValue(policyFile) ?? options.PolicyFile;
                     options.Store = result.GetValue(store) ?? options.Store;
                     options.Connection = result.GetValue(connection) ?? options.Connection;
+                    options.Controller = result.GetValue(controller) ?? options.Controller;
                 });
                 // Checked before the host starts: a failed hosted service is logged with its whole stack.
                 if (app.Services.GetRequiredService<IDoctorStore>() is PostgresStore postgres && await postgres.ProbeAsync(cancellationToken) is { } unreachable)

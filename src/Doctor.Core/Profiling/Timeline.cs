@@ -31,6 +31,13 @@ public sealed class Timeline
     /// <summary>Per subscription: when the POST started and when its 2xx answer arrived.</summary>
     public ConcurrentDictionary<string, (long Sent, long Delivered)> Deliveries { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Calls an external controller (OpenStack) made for this fault, in completion order. They run after the
+    /// owners were told, never before.</summary>
+    public ConcurrentQueue<ControllerCall> ControllerCalls { get; } = new();
+
+    public void CallCompleted(string action, string target, bool succeeded, string? error) =>
+        ControllerCalls.Enqueue(new ControllerCall(action, target, Stopwatch.GetTimestamp(), succeeded, error));
+
     public void Mark(Checkpoint checkpoint) => _marks[(int)checkpoint] = Stopwatch.GetTimestamp();
 
     public long this[Checkpoint checkpoint] => Volatile.Read(ref _marks[(int)checkpoint]);
@@ -47,6 +54,9 @@ public sealed class Timeline
         return timestamp == 0 || start == 0 ? null : Stopwatch.GetElapsedTime(start, timestamp).TotalMilliseconds;
     }
 }
+
+/// <summary>One controller call of a fault: what was done to which resource, when it completed and how.</summary>
+public sealed record ControllerCall(string Action, string Target, long CompletedAt, bool Succeeded, string? Error);
 
 /// <summary>The newest timelines, bounded; they live in memory only (a restart starts a new clock).</summary>
 public sealed class TimelineBook

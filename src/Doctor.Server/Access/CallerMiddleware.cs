@@ -1,3 +1,4 @@
+using Doctor.Access;
 using Doctor.Control;
 using Doctor.Server.Http;
 
@@ -7,7 +8,7 @@ namespace Doctor.Server.Access;
 /// Authenticates every request that reaches an endpoint (Bearer or X-Auth-Token) and enforces the endpoint's
 /// <see cref="AccessRule"/>. An endpoint without a rule is admin-only, so a forgotten declaration fails closed.
 /// </summary>
-public sealed class CallerMiddleware(RequestDelegate next, DoctorEngine engine, TimeProvider time)
+public sealed class CallerMiddleware(RequestDelegate next, DoctorEngine engine, TimeProvider time, IExternalTokens? external = null)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -22,6 +23,30 @@ public sealed class CallerMiddleware(RequestDelegate next, DoctorEngine engine, 
         if (secret is null)
             return Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "send a token as 'Authorization: Bearer <token>' or 'X-Auth-Token: <token>'");
         var token = engine.State.Tokens.Find(secret);
+        if (token is null && external is not null)
+            return ExternalAsync(context, rule, secret, external);
+        return Authorize(context, rule, token);
+    }
+
+    /// <summary>A secret that is none of Doctor's tokens may be a Keystone token (OpenStack mode).</summary>
+    private async Task ExternalAsync(HttpContext context, AccessRule rule, string secret, IExternalTokens tokens)
+    {
+        Doctor.Access.Token? token;
+        try
+        {
+            token = await tokens.ValidateAsync(secret, context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
+        {
+            await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "the token could not be checked with the identity service: " + ex.Message);
+            return;
+        }
+
+        await Authorize(context, rule, token);
+    }
+
+    private Task Authorize(HttpContext context, AccessRule rule, Doctor.Access.Token? token)
+    {
         if (token is null || token.IsExpired(time.GetUtcNow()))
             return Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "the token is unknown, revoked or expired");
         if (!rule.Roles.Contains(token.Role))

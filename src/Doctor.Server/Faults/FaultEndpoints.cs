@@ -47,7 +47,10 @@ public static class FaultEndpoints
     }
 
     /// <summary>The profiler's view of one fault (SPEC §7): ms after <c>received</c>.</summary>
-    public sealed record TimelineView(string FaultId, IReadOnlyList<CheckpointView> Checkpoints, IReadOnlyList<DeliveryTimeView> Deliveries);
+    public sealed record TimelineView(string FaultId, IReadOnlyList<CheckpointView> Checkpoints, IReadOnlyList<DeliveryTimeView> Deliveries, IReadOnlyList<ControllerCallView> ControllerActions);
+
+    /// <summary>A call to the cloud's APIs made for this fault (OpenStack mode), ms after <c>received</c>.</summary>
+    public sealed record ControllerCallView(string Action, string Target, double? CompletedMs, string Outcome, string? Error);
 
     public sealed record CheckpointView(string Name, double? Ms);
 
@@ -116,6 +119,9 @@ public static class FaultEndpoints
             .OrderBy(d => d.Key, StringComparer.Ordinal)
             .Select(d => new DeliveryTimeView(d.Key, timeline.MillisecondsAt(d.Value.Sent), timeline.MillisecondsAt(d.Value.Delivered)))
             .ToList();
-        return TypedResults.Json(new TimelineView(rootId, checkpoints, deliveries), DoctorJson.Options);
+        var calls = timeline.ControllerCalls
+            .Select(c => new ControllerCallView(c.Action, c.Target, timeline.MillisecondsAt(c.CompletedAt), c.Succeeded ? "succeeded" : "failed", c.Error))
+            .ToList();
+        return TypedResults.Json(new TimelineView(rootId, checkpoints, deliveries, calls), DoctorJson.Options);
     }
 }

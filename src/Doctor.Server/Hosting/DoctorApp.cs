@@ -6,6 +6,8 @@ using Doctor.Control;
 using Doctor.Inspection;
 using Doctor.Maintenance;
 using Doctor.Notification;
+using Doctor.OpenStack.Hosting;
+using Doctor.Server.OpenStack;
 using Doctor.Profiling;
 using Doctor.Secrets;
 using Doctor.Serialization;
@@ -51,6 +53,8 @@ public static class DoctorApp
         options.PolicyFile = builder.Configuration[DoctorConstants.PolicyFileVariable] ?? options.PolicyFile;
         options.Store = builder.Configuration[DoctorConstants.StoreVariable] ?? options.Store;
         options.Connection = builder.Configuration[DoctorConstants.ConnectionVariable] ?? options.Connection;
+        options.Controller = builder.Configuration[DoctorConstants.ControllerVariable] ?? options.Controller;
+        options.OpenStack.FromEnvironment(name => builder.Configuration[name]);
         configure?.Invoke(options);
         var certificate = Validate(options, out var policy);
         // Null: the store keeps the key in the data directory's secret.key.
@@ -95,7 +99,8 @@ public static class DoctorApp
             sp.GetRequiredService<ILogger<WebhookDispatcher>>()));
         services.AddSingleton(sp => new DeliveryOutbox(sp.GetRequiredService<WebhookDispatcher>(), sp.GetRequiredService<IDoctorStore>()));
         services.AddSingleton<IDeliverySink>(sp => sp.GetRequiredService<DeliveryOutbox>());
-        services.AddSingleton<INoticeSink, Notifier>();
+        services.AddSingleton<Notifier>();
+        services.AddSingleton<INoticeSink>(sp => sp.GetRequiredService<Notifier>());
         services.AddSingleton(sp => new DoctorEngine(
             sp.GetRequiredService<IDoctorStore>(), sp.GetRequiredService<FaultProcessor>(), sp.GetRequiredService<INoticeSink>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<DoctorEngine>>())
@@ -106,6 +111,8 @@ public static class DoctorApp
         // The host must not cut the stop short: the engine, the delivery drain and the store's last commit fit in it.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownDrainSeconds + 30));
         services.AddHostedService<DoctorRuntime>();
+        if (IsOpenStack(options))
+            services.AddOpenStack<Notifier>(options.OpenStack); // after the runtime: the sync writes through the started engine
         services.AddSingleton(options.Maintenance.Timers());
         services.AddSingleton<MaintenanceClock>();
         services.AddHostedService<MaintenanceRunner>();
@@ -142,8 +149,13 @@ public static class DoctorApp
         app.MapSilences();
         app.MapMaintenance();
         app.MapPolicy();
+        app.MapOpenStack(IsOpenStack(options));
         return app;
     }
+
+    /// <summary>True when <c>Doctor:Controller</c> selects OpenStack mode.</summary>
+    public static bool IsOpenStack(DoctorServerOptions options) =>
+        string.Equals(options.Controller, DoctorConstants.OpenStackController, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>True when <c>Doctor:Store</c> selects PostgreSQL.</summary>
     public static bool IsPostgres(DoctorServerOptions options) =>
@@ -250,6 +262,10 @@ public static class DoctorApp
         if (options.MaxSilences < 0)
             errors.Add("Doctor:MaxSilences must not be negative");
         errors.AddRange(options.Maintenance.Validate());
+        if (!IsOpenStack(options) && !string.Equals(options.Controller, DoctorConstants.EmbeddedController, StringComparison.OrdinalIgnoreCase))
+            errors.Add($"Doctor:Controller ({DoctorConstants.ControllerVariable}, --controller) must be {DoctorConstants.EmbeddedController} or {DoctorConstants.OpenStackController}, not '{options.Controller}'");
+        if (IsOpenStack(options))
+            errors.AddRange(options.OpenStack.Validate());
         if (d.MaxAge <= TimeSpan.Zero)
             errors.Add("Doctor:Delivery:MaxAge must be positive");
         if (options.ShutdownDrainSeconds is < 0 or > 3600)

@@ -37,6 +37,14 @@ public sealed class DoctorServerOptions
     /// </summary>
     public int ShutdownDrainSeconds { get; set; } = DoctorConstants.ShutdownDrainSeconds;
 
+    /// <summary>Who keeps the resource map: <c>embedded</c> (Doctor's own, fed through the API) or <c>openstack</c> (a cache of
+    /// the cloud, with corrections made through Nova and Neutron; section <see cref="OpenStack"/>). Default <c>embedded</c>;
+    /// env <c>DOCTOR_CONTROLLER</c>, flag <c>--controller</c>.</summary>
+    public string Controller { get; set; } = DoctorConstants.EmbeddedController;
+
+    /// <summary>OpenStack mode (section <c>Doctor:OpenStack</c>).</summary>
+    public Doctor.OpenStack.OpenStackOptions OpenStack { get; set; } = new();
+
     /// <summary>Maintenance session defaults (section <c>Doctor:Maintenance</c>).</summary>
     public MaintenanceOptions Maintenance { get; set; } = new();
 

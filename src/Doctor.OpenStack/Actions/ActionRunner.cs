@@ -1,0 +1,176 @@
+using System.Collections.Concurrent;
+using Doctor.OpenStack.Neutron;
+using Doctor.OpenStack.Nova;
+using Microsoft.Extensions.Logging;
+using Polly;
+using Polly.Retry;
+
+namespace Doctor.OpenStack.Actions;
+
+/// <summary>
+/// Runs controller calls in the background: at most <see cref="OpenStackOptions.ActionConcurrency"/> at once, those of one
+/// target in order, each with the call timeout and retried with backoff (Polly) on errors that may pass. Nova refusing
+/// to un-force a host whose evacuations are finished (until its nova-compute restarts) is retried every
+/// <see cref="OpenStackOptions.UnforceRetrySeconds"/> and reported, until a newer decision for that host replaces it.
+/// </summary>
+public sealed partial class ActionRunner : IAsyncDisposable
+{
+    private readonly NovaClient _nova;
+    private readonly NeutronClient _neutron;
+    private readonly OpenStackOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _slots;
+    private readonly ResiliencePipeline _retry;
+    private readonly ConcurrentDictionary<string, Task> _tails = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _waitingToUnforce = new(StringComparer.Ordinal);
+    private readonly CancellationTokenSource _stopping = new();
+    private long _succeeded;
+    private long _failed;
+    private long _pending;
+
+    public ActionRunner(NovaClient nova, NeutronClient neutron, OpenStackOptions options, TimeProvider time, ILogger<ActionRunner> logger)
+    {
+        _nova = nova;
+        _neutron = neutron;
+        _options = options;
+        _time = time;
+        _logger = logger;
+        _slots = new SemaphoreSlim(options.ActionConcurrency, options.ActionConcurrency);
+        _retry = new ResiliencePipelineBuilder { TimeProvider = time }
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = Math.Max(0, options.ActionAttempts - 1),
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(200),
+                MaxDelay = TimeSpan.FromSeconds(10),
+                UseJitter = true,
+                ShouldHandle = new PredicateBuilder().Handle<OpenStackException>(e => !e.IsPermanent && !IsUnforceRefused(e)),
+            })
+            .Build();
+    }
+
+    /// <summary>Counts for the status view.</summary>
+    public (long Succeeded, long Failed, long Pending, IReadOnlyDictionary<string, string> WaitingToUnforce) Counts =>
+        (Interlocked.Read(ref _succeeded), Interlocked.Read(ref _failed), Interlocked.Read(ref _pending), _waitingToUnforce);
+
+    /// <summary>Queues <paramref name="action"/> behind earlier calls for its target; returns at once.</summary>
+    public Task Enqueue(ControllerAction action)
+    {
+        Interlocked.Increment(ref _pending);
+        lock (_tails)
+        {
+            var generation = _generations.AddOrUpdate(action.Key, 1, static (_, g) => g + 1);
+            var run = _tails.TryGetValue(action.Key, out var tail) && !tail.IsCompleted
+                ? tail.ContinueWith(_ => RunAsync(action, generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
+                : Task.Run(() => RunAsync(action, generation));
+            _tails[action.Key] = run;
+            return run;
+        }
+    }
+
+    /// <summary>True while a call for this target is queued or running.</summary>
+    public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;
+
+    /// <summary>Completes when every call queued so far has finished (tests, shutdown).</summary>
+    public Task WhenIdleAsync() => Task.WhenAll(_tails.Values);
+
+    private async Task RunAsync(ControllerAction action, long generation)
+    {
+        try
+        {
+            var token = _stopping.Token;
+            while (true)
+            {
+                if (_generations.GetValueOrDefault(action.Key) != generation)
+                    return; // a newer decision for this target is queued behind us: it wins
+                await _slots.WaitAsync(token);
+                OpenStackException? refused = null;
+                try
+                {
+                    await _retry.ExecuteAsync(async ct => await CallAsync(action, ct), token);
+                    _waitingToUnforce.TryRemove(action.Target, out _);
+                    Interlocked.Increment(ref _succeeded);
+                    action.Timeline?.CallCompleted(action.Name, action.Target, true, null);
+                    LogDone(action.Name, action.Target);
+                    return;
+                }
+                catch (OpenStackException ex) when (IsUnforceRefused(ex))
+                {
+                    refused = ex;
+                }
+                catch (OpenStackException ex)
+                {
+                    Interlocked.Increment(ref _failed);
+                    action.Timeline?.CallCompleted(action.Name, action.Target, false, ex.Message);
+                    LogFailed(action.Name, action.Target, ex.Message);
+                    return;
+                }
+                finally
+                {
+                    _slots.Release();
+                }
+
+                // Nova: "Unable to force up host … as 'done' evacuation migration records remain … Ensure the compute service
+                // has been restarted". Only a restart of that nova-compute clears them; keep asking until it has.
+                var first = _waitingToUnforce.TryAdd(action.Target, refused.Message);
+                if (first)
+                {
+                    action.Timeline?.CallCompleted(action.Name, action.Target, false, "refused until the host's nova-compute restarts: " + refused.Message);
+                    LogUnforceRefused(action.Target, _options.UnforceRetrySeconds);
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(_options.UnforceRetrySeconds), _time, token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // stopping
+        }
+        catch (Exception ex)
+        {
+            Interlocked.Increment(ref _failed);
+            LogFailed(action.Name, action.Target, ex.Message);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    private Task CallAsync(ControllerAction action, CancellationToken cancellationToken) => action.Kind switch
+    {
+        ActionKind.ForceDown => _nova.SetForcedDownAsync(action.ServiceId!, action.Value == "true", cancellationToken),
+        ActionKind.ResetState => _nova.ResetStateAsync(action.Target, action.Value, cancellationToken),
+        ActionKind.DataPlaneStatus => _neutron.SetDataPlaneStatusAsync(action.Target, action.Value, cancellationToken),
+        _ => _nova.SetEnabledAsync(action.ServiceId!, action.Value == "enabled", "Doctor maintenance", cancellationToken),
+    };
+
+    private static bool IsUnforceRefused(OpenStackException ex) =>
+        ex.Status == 400 && ex.Message.Contains("evacuation", StringComparison.OrdinalIgnoreCase);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        try
+        {
+            await WhenIdleAsync().WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (Exception)
+        {
+            // what did not finish is repaired by the next start's reconciliation of forced-down hosts
+        }
+
+        _stopping.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller call {Action} on {Target} done")]
+    private partial void LogDone(string action, string target);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Controller call {Action} on {Target} failed: {Reason}")]
+    private partial void LogFailed(string action, string target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Nova refuses to un-force host {Host}: finished evacuations remain until its nova-compute service restarts. Doctor asks again every {Seconds} s")]
+    private partial void LogUnforceRefused(string host, double seconds);
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text.Json.Nodes;
+using Doctor.Access;
+using Microsoft.Extensions.Logging;
+
+namespace Doctor.OpenStack.Keystone;
+
+/// <summary>
+/// Validates callers' Keystone tokens (<c>GET /v3/auth/tokens</c> with the caller's token as <c>X-Subject-Token</c>) and
+/// maps them to Doctor's roles: a role of <see cref="OpenStackOptions.AdminRoles"/> → admin; any role in project X →
+/// project X. Answers are cached by the token's hash for <see cref="OpenStackOptions.TokenCacheSeconds"/> (never past the
+/// token's expiry); refusals for 10 s, so a bad token cannot make Doctor hammer Keystone.
+/// </summary>
+public sealed partial class KeystoneTokens(HttpClient http, KeystoneSession session, OpenStackOptions options, TimeProvider time, ILogger<KeystoneTokens> logger)
+    : IExternalTokens
+{
+    private const int MaxCached = 10_000;
+    private static readonly TimeSpan RefusalKept = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<string, (Token? Token, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
+
+    public async ValueTask<Token?> ValidateAsync(string secret, CancellationToken cancellationToken)
+    {
+        var hash = TokenSecrets.HashOf(secret);
+        var now = time.GetUtcNow();
+        if (_cache.TryGetValue(hash, out var cached) && cached.Until > now)
+            return cached.Token;
+
+        var token = await AskKeystoneAsync(secret, hash, cancellationToken);
+        if (_cache.Count >= MaxCached)
+            _cache.Clear(); // crude but bounded: a flood of distinct tokens costs Keystone calls, never memory
+        var until = token is null ? now + RefusalKept : Min(now + TimeSpan.FromSeconds(options.TokenCacheSeconds), token.ExpiresAt ?? now);
+        _cache[hash] = (token, until);
+        return token;
+    }
+
+    private async Task<Token?> AskKeystoneAsync(string secret, string hash, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var service = await session.TokenAsync(cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, KeystoneUrls.Tokens(options.AuthUrl!));
+            request.Headers.TryAddWithoutValidation("X-Auth-Token", service);
+            if (!request.Headers.TryAddWithoutValidation("X-Subject-Token", secret))
+                return null;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(options.CallTimeoutSeconds));
+            using var response = await http.SendAsync(request, timeout.Token);
+            if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 0)
+            {
+                session.Invalidate(service); // our own token expired
+                continue;
+            }
+
+            if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Unauthorized)
+                return null;
+            if (!response.IsSuccessStatusCode)
+                throw new OpenStackException($"Keystone answered {(int)response.StatusCode} to a token validation", status: (int)response.StatusCode);
+            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))?["token"];
+            var mapped = Map(body, hash, options.AdminRoles);
+            if (mapped is null)
+                LogNoRole(body?["user"]?["name"]?.GetValue<string>() ?? "?");
+            return mapped;
+        }
+    }
+
+    /// <summary>The Doctor caller a validated Keystone token stands for, or null when it carries no usable role.</summary>
+    public static Token? Map(JsonNode? token, string hash, IReadOnlyCollection<string> adminRoles)
+    {
+        if (token is null)
+            return null;
+        var roles = (token["roles"] as JsonArray ?? []).Select(r => r?["name"]?.GetValue<string>()).OfType<string>().ToList();
+        var expires = token["expires_at"]?.GetValue<string>() is { } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture) : (DateTimeOffset?)null;
+        var issued = token["issued_at"]?.GetValue<string>() is { } i ? DateTimeOffset.Parse(i, System.Globalization.CultureInfo.InvariantCulture) : DateTimeOffset.UnixEpoch;
+        var projectId = token["project"]?["id"]?.GetValue<string>();
+        var id = "keystone:" + hash[..16];
+        if (roles.Any(adminRoles.Contains))
+            return new Token { TokenId = id, Hash = hash, Role = Role.Admin, CreatedAt = issued, ExpiresAt = expires };
+        if (projectId is not null && roles.Count > 0)
+            return new Token { TokenId = id, Hash = hash, Role = Role.Project, ProjectId = projectId, CreatedAt = issued, ExpiresAt = expires };
+        return null;
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Keystone token of user {User} carries no admin role and no project role: refused")]
+    private partial void LogNoRole(string user);
+}

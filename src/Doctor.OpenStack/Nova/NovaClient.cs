@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using Doctor.OpenStack.Keystone;
+
+namespace Doctor.OpenStack.Nova;
+
+/// <summary>The Nova calls Doctor makes. Microversions: 2.53 for services (UUID ids, <c>forced_down</c>), 2.16+ for
+/// <c>host_status</c> in server details, 2.56 for a cold migration to a named host.</summary>
+public sealed class NovaClient(HttpClient http, KeystoneSession keystone, OpenStackOptions options)
+    : ServiceClient(http, keystone, options, "compute")
+{
+    public const string ServicesVersion = "2.53";
+    public const string ServersVersion = "2.56";
+    private const int Page = 1000;
+
+    /// <summary>Every nova-compute service (one per hypervisor host).</summary>
+    public async Task<IReadOnlyList<NovaService>> ComputeServicesAsync(CancellationToken cancellationToken)
+    {
+        var answer = await GetAsync("/os-services?binary=nova-compute", cancellationToken, ServicesVersion);
+        return (answer?["services"] as JsonArray ?? []).Select(NovaService.From).OfType<NovaService>().ToList();
+    }
+
+    /// <summary>Every server of every project (admin), page by page.</summary>
+    public async Task<IReadOnlyList<NovaServer>> AllServersAsync(CancellationToken cancellationToken)
+    {
+        var servers = new List<NovaServer>();
+        string? marker = null;
+        while (true)
+        {
+            var path = $"/servers/detail?all_tenants=1&limit={Page}" + (marker is null ? "" : "&marker=" + Uri.EscapeDataString(marker));
+            var answer = await GetAsync(path, cancellationToken, ServersVersion);
+            var page = (answer?["servers"] as JsonArray ?? []).Select(NovaServer.From).OfType<NovaServer>().ToList();
+            servers.AddRange(page);
+            if (page.Count < Page)
+                return servers;
+            marker = page[^1].Id;
+        }
+    }
+
+    /// <summary>One server, or null when Nova does not know it.</summary>
+    public async Task<NovaServer?> ServerAsync(string id, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return NovaServer.From((await GetAsync("/servers/" + Uri.EscapeDataString(id), cancellationToken, ServersVersion))?["server"]);
+        }
+        catch (OpenStackException notFound) when (notFound.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Server group id of every member of every group (all projects).</summary>
+    public async Task<IReadOnlyDictionary<string, string>> ServerGroupsAsync(CancellationToken cancellationToken)
+    {
+        var answer = await GetAsync("/os-server-groups?all_projects=true&limit=1000", cancellationToken, ServicesVersion);
+        var groups = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var group in answer?["server_groups"] as JsonArray ?? [])
+        {
+            if (group?["id"]?.GetValue<string>() is not { } groupId)
+                continue;
+            foreach (var member in group["members"] as JsonArray ?? [])
+            {
+                if (member?.GetValue<string>() is { } serverId)
+                    groups.TryAdd(serverId, groupId);
+            }
+        }
+
+        return groups;
+    }
+
+    /// <summary><c>PUT /os-services/{id}</c> with <c>forced_down</c>.</summary>
+    public Task SetForcedDownAsync(string serviceId, bool forcedDown, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Put, "/os-services/" + Uri.EscapeDataString(serviceId), new JsonObject { ["forced_down"] = forcedDown }, cancellationToken, ServicesVersion);
+
+    /// <summary>Disables (with a reason) or enables the compute service: the scheduler stops or resumes placing on it.</summary>
+    public Task SetEnabledAsync(string serviceId, bool enabled, string? reason, CancellationToken cancellationToken)
+    {
+        var body = new JsonObject { ["status"] = enabled ? "enabled" : "disabled" };
+        if (!enabled && reason is not null)
+            body["disabled_reason"] = reason;
+        return SendAsync(HttpMethod.Put, "/os-services/" + Uri.EscapeDataString(serviceId), body, cancellationToken, ServicesVersion);
+    }
+
+    /// <summary><c>os-resetState</c> to <c>error</c> or <c>active</c>.</summary>
+    public Task ResetStateAsync(string serverId, string state, CancellationToken cancellationToken) =>
+        Action(serverId, new JsonObject { ["os-resetState"] = new JsonObject { ["state"] = state } }, cancellationToken);
+
+    /// <summary>Cold migration (to <paramref name="host"/> when given; 2.56).</summary>
+    public Task MigrateAsync(string serverId, string? host, CancellationToken cancellationToken) =>
+        Action(serverId, new JsonObject { ["migrate"] = host is null ? null : new JsonObject { ["host"] = host } }, cancellationToken);
+
+    /// <summary>Live migration (to <paramref name="host"/> when given, the scheduler's choice otherwise).</summary>
+    public Task LiveMigrateAsync(string serverId, string? host, CancellationToken cancellationToken) =>
+        Action(serverId, new JsonObject { ["os-migrateLive"] = new JsonObject { ["host"] = host, ["block_migration"] = "auto" } }, cancellationToken);
+
+    /// <summary>Confirms a finished cold migration (the server waits in VERIFY_RESIZE until then).</summary>
+    public Task ConfirmResizeAsync(string serverId, CancellationToken cancellationToken) =>
+        Action(serverId, new JsonObject { ["confirmResize"] = null }, cancellationToken);
+
+    private Task Action(string serverId, JsonObject body, CancellationToken cancellationToken) =>
+        SendAsync(HttpMethod.Post, $"/servers/{Uri.EscapeDataString(serverId)}/action", body, cancellationToken, ServersVersion);
+}
+
+/// <summary>A nova-compute service as <c>GET /os-services</c> shows it.</summary>
+public sealed record NovaService(string Id, string Host, string? Zone, bool Enabled, bool ForcedDown, bool Up)
+{
+    public static NovaService? From(JsonNode? node)
+    {
+        if (node?["id"]?.ToString() is not { Length: > 0 } id || node["host"]?.GetValue<string>() is not { Length: > 0 } host)
+            return null;
+        return new NovaService(id, host, node["zone"]?.GetValue<string>(), node["status"]?.GetValue<string>() != "disabled",
+            node["forced_down"]?.GetValue<bool>() ?? false, node["state"]?.GetValue<string>() == "up");
+    }
+}
+
+/// <summary>A server as <c>GET /servers/detail</c> shows it to an admin.</summary>
+public sealed record NovaServer(string Id, string? Name, string? ProjectId, string? Host, string Status, string? TaskState, string? HostStatus)
+{
+    public static NovaServer? From(JsonNode? node)
+    {
+        if (node?["id"]?.GetValue<string>() is not { Length: > 0 } id)
+            return null;
+        return new NovaServer(id, node["name"]?.GetValue<string>(), node["tenant_id"]?.GetValue<string>(),
+            node["OS-EXT-SRV-ATTR:host"]?.GetValue<string>(), node["status"]?.GetValue<string>() ?? "UNKNOWN",
+            node["OS-EXT-STS:task_state"]?.GetValue<string>(), node["host_status"]?.GetValue<string>());
+    }
+}

@@ -1,0 +1,92 @@
+using Doctor.OpenStack.Actions;
+
+namespace Doctor.OpenStack.Sync;
+
+/// <summary>What OpenStack mode has done so far, for <c>GET /v1/openstack</c> and the logs; updated from several threads.</summary>
+public sealed class CloudStatus
+{
+    private readonly object _gate = new();
+    private long _reconciliations;
+    private long _repaired;
+    private long _notifications;
+    private long _notifiedChanges;
+    private long _forceDownRepaired;
+    private DateTimeOffset? _lastReconciledAt;
+    private DateTimeOffset? _lastNotificationAt;
+    private SyncCounts _lastRepair = SyncCounts.None;
+    private string? _lastError;
+    private DateTimeOffset? _lastErrorAt;
+    private (int Hosts, int Servers, int Ports) _cloud;
+    private bool? _dataPlane;
+
+    public NotificationConsumer? Consumer { get; set; }
+
+    public bool DataPlaneChecked => _dataPlane is not null;
+
+    public bool DataPlaneSupported => _dataPlane == true;
+
+    public void SetDataPlane(bool supported) => _dataPlane = supported;
+
+    /// <summary>Records a reconciliation; true when it was the first.</summary>
+    public bool Reconciled(SyncCounts counts, CloudSnapshot snapshot, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            var first = _reconciliations == 0;
+            _reconciliations++;
+            if (!first)
+                _repaired += counts.Repaired;
+            _lastRepair = counts;
+            _lastReconciledAt = at;
+            _cloud = (snapshot.Computes.Count, snapshot.Servers.Count, snapshot.Ports.Count);
+            return first;
+        }
+    }
+
+    public void ReconcileFailed(string error, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            _lastError = error;
+            _lastErrorAt = at;
+        }
+    }
+
+    public void Notified(SyncCounts counts, DateTimeOffset at)
+    {
+        lock (_gate)
+        {
+            _notifications++;
+            _notifiedChanges += counts.Repaired;
+            _lastNotificationAt = at;
+        }
+    }
+
+    public void CountForceDownRepaired() => Interlocked.Increment(ref _forceDownRepaired);
+
+    /// <summary>A copy for the API.</summary>
+    public CloudStatusView View(ActionRunner actions)
+    {
+        var (succeeded, failed, pending, waiting) = actions.Counts;
+        lock (_gate)
+        {
+            return new CloudStatusView(
+                new SyncView(_reconciliations, _lastReconciledAt, _repaired, _lastRepair.Added, _lastRepair.Updated, _lastRepair.Removed, _lastError, _lastErrorAt,
+                    _cloud.Hosts, _cloud.Servers, _cloud.Ports),
+                new NotificationsView(Consumer is not null, Consumer?.Received ?? 0, _notifications, _notifiedChanges, _lastNotificationAt),
+                new ActionsView(succeeded, failed, pending, Interlocked.Read(ref _forceDownRepaired), DataPlaneSupported,
+                    waiting.Select(w => new WaitingView(w.Key, w.Value)).OrderBy(w => w.Host, StringComparer.Ordinal).ToList()));
+        }
+    }
+}
+
+public sealed record CloudStatusView(SyncView Reconciliation, NotificationsView Notifications, ActionsView Actions);
+
+public sealed record SyncView(long Passes, DateTimeOffset? LastAt, long RepairedTotal, int LastAdded, int LastUpdated, int LastRemoved,
+    string? LastError, DateTimeOffset? LastErrorAt, int CloudHosts, int CloudServers, int CloudPorts);
+
+public sealed record NotificationsView(bool Consuming, long Received, long Applied, long MapChanges, DateTimeOffset? LastAt);
+
+public sealed record ActionsView(long Succeeded, long Failed, long Pending, long ForceDownsResent, bool DataPlaneStatusSupported, IReadOnlyList<WaitingView> WaitingToUnforce);
+
+public sealed record WaitingView(string Host, string Reason);
