@@ -3,7 +3,9 @@
 # The OpenStack integration suite (tests/Doctor.OpenStack.Tests) and `doctor bench openstack` run against it.
 # Written from the tested recipe in ../shared/reference/openstack-aio.md; project additions: `ensure` (what CI and the
 # tests call: install what is missing, configure, bootstrap once, start), a `doctor` service user, a second tenant,
-# Neutron notifications and the data_plane_status extension, a flat network for ports, 3 fake compute hosts.
+# Neutron notifications and the data_plane_status extension, a flat network for ports, 5 fake compute hosts (the
+# integration suite uses fake-host-1..2, `doctor bench openstack` fake-host-3, the maintenance tests fake-host-4..5),
+# quotas for 1,000 servers per tenant, Ceilometer listening on Doctor's exchange too.
 # Keystone + Placement + Glance + Neutron(API only, no agents) + Nova(api/conductor/scheduler + N x nova-compute
 # with fake.FakeDriver) + RabbitMQ + MariaDB + Ceilometer notification agent (events only) + Aodh(api/listener/notifier).
 #
@@ -12,7 +14,7 @@
 # env:  AIO_DIR (default /var/tmp/aio)  N_FAKE (number of fake compute hosts, default 2)
 set -uo pipefail
 A=${AIO_DIR:-/var/tmp/aio}
-N_FAKE=${N_FAKE:-3}
+N_FAKE=${N_FAKE:-5}
 PY=/usr/bin/python3            # NOT a pyenv python: the OpenStack libs live in Debian's dist-packages
 RABBIT_URL=rabbit://openstack:rabbitpw@127.0.0.1:5672/
 DB=mysql+pymysql://os:dbpw@127.0.0.1
@@ -247,6 +249,12 @@ event_pipeline_cfg_file = /etc/ceilometer/event_pipeline.yaml
 [notification]
 workers = 1
 pipelines = event
+# the defaults plus doctor: Doctor's published notifications become events Aodh alarms can match
+notification_control_exchanges = nova
+notification_control_exchanges = neutron
+notification_control_exchanges = aodh
+notification_control_exchanges = ceilometer
+notification_control_exchanges = doctor
 [service_credentials]
 $(ks_auth aodh aodhpw)
 interface = internalURL
@@ -395,6 +403,7 @@ EOF
   # tiny fake image + flavor with a fixed id
   openstack image show fake-image >/dev/null 2>&1 || { head -c 1024 /dev/zero > $A/fake.img; openstack image create --disk-format raw --container-format bare --public --file $A/fake.img fake-image -f value -c id; }
   openstack flavor show 1 >/dev/null 2>&1 || openstack flavor create --id 1 --vcpus 1 --ram 64 --disk 1 m1.tiny -f value -c id
+  for p in demo demo2; do openstack quota set --instances 1000 --cores 1000 --ram 1024000 --server-groups 100 --server-group-members 100 $p; done
   openstack network show doctor-net >/dev/null 2>&1 || openstack network create --share --provider-network-type flat --provider-physical-network physnet1 doctor-net -f value -c id
   nova-manage cell_v2 discover_hosts >/dev/null 2>&1
   touch $A/bootstrapped

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
@@ -87,7 +86,7 @@ public sealed partial class KeystoneSession(HttpClient http, OpenStackOptions op
                 },
             },
         };
-        using var request = new HttpRequestMessage(HttpMethod.Post, KeystoneUrls.Tokens(options.AuthUrl!)) { Content = JsonContent.Create(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, KeystoneUrls.Tokens(options.AuthUrl!)) { Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json") }; // sized: uwsgi cannot read a chunked body
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(options.CallTimeoutSeconds));
         HttpResponseMessage response;
