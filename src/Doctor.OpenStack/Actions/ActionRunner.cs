@@ -81,6 +81,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
         try
         {
             var token = _stopping.Token;
+            DateTimeOffset? firstRefusal = null;
             while (true)
             {
                 if (_generations.GetValueOrDefault(action.Key) != generation)
@@ -114,6 +115,16 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
                 // Nova: "Unable to force up host … as 'done' evacuation migration records remain … Ensure the compute service
                 // has been restarted". Only a restart of that nova-compute clears them; keep asking until it has.
+                firstRefusal ??= _time.GetUtcNow();
+                if (_time.GetUtcNow() - firstRefusal >= TimeSpan.FromHours(_options.UnforceGiveUpHours))
+                {
+                    _waitingToUnforce.TryRemove(action.Target, out _);
+                    Interlocked.Increment(ref _failed);
+                    action.Timeline?.CallCompleted(action.Name, action.Target, false, $"given up after {_options.UnforceGiveUpHours} h: " + refused.Message);
+                    LogFailed(action.Name, action.Target, $"given up after {_options.UnforceGiveUpHours} h of refusals: {refused.Message}");
+                    return;
+                }
+
                 var first = _waitingToUnforce.TryAdd(action.Target, refused.Message);
                 if (first)
                 {
