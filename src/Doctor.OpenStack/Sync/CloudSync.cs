@@ -18,7 +18,9 @@ public sealed partial class CloudSync(
     TimeProvider time, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<CloudSync>();
+    private static readonly TimeSpan GroupRefreshDelay = TimeSpan.FromSeconds(1);
     private NotificationConsumer? _consumer;
+    private int _groupRefreshQueued;
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -131,6 +133,33 @@ public sealed partial class CloudSync(
             return total;
         });
         status.Notified(counts, time.GetUtcNow());
+        if (counts.Added > 0 && changes.Any(c => c is CloudChange.ServerSeen))
+            RefreshGroupsSoon();
+    }
+
+    /// <summary>
+    /// Servers that just appeared may belong to a server group, which no notification carries: one read of the groups a
+    /// second later (one read for a whole burst of new servers) fills it in.
+    /// </summary>
+    private void RefreshGroupsSoon()
+    {
+        if (Interlocked.Exchange(ref _groupRefreshQueued, 1) == 1)
+            return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(GroupRefreshDelay, time);
+                Interlocked.Exchange(ref _groupRefreshQueued, 0);
+                var groups = await nova.ServerGroupsAsync(CancellationToken.None);
+                await engine.ExecuteAsync(editor => MapSync.ApplyGroups(editor.Map, groups, editor.Now));
+            }
+            catch (Exception ex) when (ex is OpenStackException or HttpRequestException or Doctor.Storage.StoreUnavailableException)
+            {
+                Interlocked.Exchange(ref _groupRefreshQueued, 0);
+                LogReconcileFailed("reading server groups: " + ex.Message); // the next reconciliation sets them
+            }
+        });
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

@@ -208,6 +208,24 @@ public static class MapSync
         return new SyncCounts(0, 1, 0, 0);
     }
 
+    /// <summary>Sets the server group of every cloud server from Nova's groups (a notification does not carry it): used
+    /// shortly after servers appear, so an ACT-STBY pair booted into a group is known as one within seconds.</summary>
+    public static SyncCounts ApplyGroups(ResourceMapEditor map, IReadOnlyDictionary<string, string> groupOf, DateTimeOffset now)
+    {
+        var counts = SyncCounts.None;
+        foreach (var id in map.ServerIds())
+        {
+            var server = map.Server(id)!;
+            var group = Identifier(groupOf.GetValueOrDefault(id));
+            if (!IsFromCloud(server.Metadata) || server.GroupId == group)
+                continue;
+            map.PutServer(server with { GroupId = group, UpdatedAt = now });
+            counts += new SyncCounts(0, 1, 0, 0);
+        }
+
+        return counts;
+    }
+
     /// <summary>A port came from the cloud when its server did (ports carry no metadata of their own).</summary>
     private static bool PortFromCloud(Port port, ResourceMapEditor map) =>
         port.ServerId is null || map.Server(port.ServerId) is not { } server || IsFromCloud(server.Metadata);
