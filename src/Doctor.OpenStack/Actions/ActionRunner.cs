@@ -70,6 +70,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
         }
     }
 
+    /// <summary>Called after each successful call (CloudSync records in the map which hosts Doctor forced down in Nova).</summary>
+    public Func<ControllerAction, Task>? Succeeded { get; set; }
+
     /// <summary>True while a call for this target is queued or running.</summary>
     public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;
 
@@ -95,6 +98,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
                     Interlocked.Increment(ref _succeeded);
                     action.Timeline?.CallCompleted(action.Name, action.Target, true, null);
                     LogDone(action.Name, action.Target);
+                    await NotifySucceededAsync(action);
                     return;
                 }
                 catch (OpenStackException ex) when (IsUnforceRefused(ex))
@@ -150,6 +154,19 @@ public sealed partial class ActionRunner : IAsyncDisposable
         }
     }
 
+    private async Task NotifySucceededAsync(ControllerAction action)
+    {
+        try
+        {
+            if (Succeeded is { } succeeded)
+                await succeeded(action);
+        }
+        catch (Exception ex)
+        {
+            LogFollowUpFailed(action.Name, action.Target, ex.Message); // the call itself succeeded; reconciliation repairs the rest
+        }
+    }
+
     private Task CallAsync(ControllerAction action, CancellationToken cancellationToken) => action.Kind switch
     {
         ActionKind.ForceDown => _nova.SetForcedDownAsync(action.ServiceId!, action.Value == "true", cancellationToken),
@@ -178,6 +195,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller call {Action} on {Target} done")]
     private partial void LogDone(string action, string target);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording the completed call {Action} on {Target} failed: {Reason}")]
+    private partial void LogFollowUpFailed(string action, string target, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Controller call {Action} on {Target} failed: {Reason}")]
     private partial void LogFailed(string action, string target, string reason);

@@ -30,6 +30,9 @@ public static class MapSync
     public const string Source = "openstack";
     public const string ServiceIdKey = "nova_service_id";
 
+    /// <summary>Host metadata set while Doctor holds the host forced down in Nova (so a lost un-force can be repaired).</summary>
+    public const string ForcedByDoctorKey = "nova_forced_down_by_doctor";
+
     private static readonly ImmutableSortedDictionary<string, string> Marked =
         ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create(SourceKey, Source)]);
 
