@@ -54,9 +54,12 @@ public sealed partial class NotificationConsumer(OpenStackOptions options, Func<
     {
         Interlocked.Increment(ref _received);
         var channel = _channel!;
-        var (eventType, changes) = OsloNotification.Read(delivery.Body.Span);
+        string? eventType = null;
         try
         {
+            // Inside the try: whatever happens to one message, it is acknowledged or refused, never left unacknowledged
+            // (64 of those would use up the prefetch window and stop the consumer).
+            (eventType, var changes) = OsloNotification.Read(delivery.Body.Span);
             if (changes.Count > 0)
                 await apply(changes, eventType!);
             await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
