@@ -21,6 +21,9 @@ public sealed partial class CloudSync(
     private NotificationConsumer? _consumer;
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    /// <summary>What notifications removed, so that a snapshot read before does not bring it back.</summary>
+    private readonly SyncTombstones _removed = new();
+
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         await base.StartAsync(cancellationToken);
@@ -77,7 +80,7 @@ public sealed partial class CloudSync(
     {
         var readAt = time.GetUtcNow();
         var snapshot = await CloudSnapshot.ReadAsync(nova, neutron, cancellationToken);
-        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt));
+        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt, _removed));
         var first = status.Reconciled(counts, snapshot, time.GetUtcNow());
         if (first)
             LogFirstSnapshot(snapshot.Computes.Count, snapshot.Servers.Count, snapshot.Ports.Count, counts.Added, counts.Updated, counts.Removed);
@@ -127,7 +130,7 @@ public sealed partial class CloudSync(
         {
             var total = SyncCounts.None;
             foreach (var change in changes)
-                total += MapSync.Apply(editor.Map, change, editor.Now);
+                total += MapSync.Apply(editor.Map, change, editor.Now, removed: _removed);
             return total;
         });
         status.Notified(counts, time.GetUtcNow());
