@@ -57,8 +57,10 @@ public sealed partial class CloudSync(
                     await ReconcileAsync(stoppingToken);
                     _firstSnapshot.TrySetResult();
                 }
-                catch (Exception ex) when (ex is OpenStackException or HttpRequestException or Doctor.Storage.StoreUnavailableException)
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
+                    // Whatever went wrong (the cloud, the store, an answer nobody expected), the loop goes on: an exception
+                    // escaping a BackgroundService stops the whole host.
                     status.ReconcileFailed(ex.Message, time.GetUtcNow());
                     LogReconcileFailed(ex.Message);
                 }
