@@ -297,9 +297,12 @@ public sealed class OsloNotificationTests
     [Theory]
     [InlineData("web\u0000one")]
     [InlineData("web\u0007one")]
-    [InlineData("\ud800web")]
+    [InlineData("lone-surrogate")]
     public void Apply_DisplayNameNoIdentifierAccepts_KeepsTheKnownName(string name)
     {
+        if (name == "lone-surrogate")
+            name = "\ud800web"; // built here: an attribute cannot hold a lone surrogate (the compiler writes U+FFFD)
+
         // The API refuses such a name (400), so the sync must not store one either.
         var editor = new StateEditor(Seeded(), Start);
 
