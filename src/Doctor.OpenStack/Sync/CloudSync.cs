@@ -126,7 +126,8 @@ public sealed partial class CloudSync(
         }
     }
 
-    private async Task ApplyAsync(IReadOnlyList<CloudChange> changes, string eventType)
+    /// <summary>Applies the changes of one notification (the consumer calls it; internal for the tests, which have no RabbitMQ).</summary>
+    internal async Task ApplyAsync(IReadOnlyList<CloudChange> changes, string eventType)
     {
         var counts = await engine.ExecuteAsync(editor =>
         {
