@@ -30,6 +30,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
     /// the un-force pace), never a request already on the wire.</summary>
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _superseded = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _waitingToUnforce = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _finished = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private long _succeeded;
     private long _failed;
@@ -83,6 +84,10 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
     /// <summary>True while a call for this target is queued or running.</summary>
     public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;
+
+    /// <summary>When the last call for this target ended (whatever its outcome); null when there was none.</summary>
+    public DateTimeOffset? LastFinished(ActionKind kind, string target) =>
+        _finished.TryGetValue($"{kind}:{target}", out var at) ? at : null;
 
     /// <summary>Completes when every call queued so far has finished (tests, shutdown).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(_tails.Values);
@@ -169,6 +174,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
         {
             if (waiting)
                 _waitingToUnforce.TryRemove(action.Target, out _); // replaced or stopped: nobody is waiting any more
+            _finished[action.Key] = _time.GetUtcNow();
             Interlocked.Decrement(ref _pending);
         }
     }

@@ -1,4 +1,8 @@
 using Doctor.Control;
+using Doctor.Faults;
+using Doctor.Inspection;
+using Doctor.Inventory;
+using Doctor.State;
 using Doctor.OpenStack.Actions;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
@@ -82,7 +86,10 @@ public sealed partial class CloudSync(
     {
         var readAt = time.GetUtcNow();
         var snapshot = await CloudSnapshot.ReadAsync(nova, neutron, cancellationToken);
-        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt, _removed));
+        // A host's forced-down flag is Doctor's while a fault holds it, a call about it is under way, or a call ended after
+        // this read started (the read may show Nova before Doctor's call reached it).
+        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt, _removed,
+            host => DoctorHoldsDown(editor.Faults, host) || actions.LastFinished(ActionKind.ForceDown, host) > readAt));
         var first = status.Reconciled(counts, snapshot, time.GetUtcNow());
         if (first)
             LogFirstSnapshot(snapshot.Computes.Count, snapshot.Servers.Count, snapshot.Ports.Count, counts.Added, counts.Updated, counts.Removed);
@@ -91,10 +98,12 @@ public sealed partial class CloudSync(
 
         if (options.ForceDown)
         {
-            var state = engine.State.Map;
             foreach (var compute in snapshot.Computes)
             {
-                if (!compute.ForcedDown && state.Hosts.Get(compute.Host) is { ForcedDown: true } held && !actions.IsBusy(ActionKind.ForceDown, held.Name))
+                // Only a force-down Doctor decided (an active host_down fault) is Doctor's to repair: a host that is forced
+                // down in the map for another reason follows Nova (MapSync), never the other way round.
+                if (!compute.ForcedDown && engine.State.Map.Hosts.Get(compute.Host) is { ForcedDown: true } held && HeldByFault(engine.State.Faults, held.Name)
+                    && !actions.IsBusy(ActionKind.ForceDown, held.Name))
                 {
                     status.CountForceDownRepaired();
                     _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, held.Name, "true", compute.Id, null));
@@ -104,6 +113,22 @@ public sealed partial class CloudSync(
 
         return counts;
     }
+
+    /// <summary>True while Doctor itself holds <paramref name="host"/> forced down (an active <c>host_down</c> fault) or is still
+    /// telling Nova its decision (a force-down or un-force call queued, retrying or waiting for Nova to accept it).</summary>
+    private bool DoctorHoldsDown(FaultBookEditor faults, string host)
+    {
+        foreach (var fault in faults.ActiveOn(ResourceType.Host, host))
+        {
+            if (fault.Effect == Effect.HostDown)
+                return true;
+        }
+
+        return actions.IsBusy(ActionKind.ForceDown, host);
+    }
+
+    private static bool HeldByFault(FaultBook faults, string host) =>
+        faults.ActiveByResource.Get(ResourceType.Host, host).Any(id => faults.Active.Get(id)?.Effect == Effect.HostDown);
 
     private async Task StartConsumerAsync(CancellationToken stoppingToken)
     {
@@ -133,7 +158,7 @@ public sealed partial class CloudSync(
         {
             var total = SyncCounts.None;
             foreach (var change in changes)
-                total += MapSync.Apply(editor.Map, change, editor.Now, removed: _removed);
+                total += MapSync.Apply(editor.Map, change, editor.Now, removed: _removed, doctorHoldsDown: host => DoctorHoldsDown(editor.Faults, host));
             return total;
         });
         status.Notified(counts, time.GetUtcNow());

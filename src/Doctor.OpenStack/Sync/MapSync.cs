@@ -45,7 +45,12 @@ public static class MapSync
     /// <summary>Applies a full snapshot whose read started at <paramref name="readAt"/>: adds and updates what it shows,
     /// removes cloud items it no longer shows, except what changed (or was removed, per <paramref name="removed"/>) after
     /// <paramref name="readAt"/>.</summary>
-    public static SyncCounts ApplySnapshot(ResourceMapEditor map, CloudSnapshot snapshot, DateTimeOffset readAt, SyncTombstones? removed = null)
+    /// <param name="doctorHoldsDown">True for a host Doctor itself holds forced down (an active <c>host_down</c> fault, or
+    /// its force-down/un-force call still under way): its forced-down flag is Doctor's. For any other host the cloud's
+    /// <c>forced_down</c> is the truth (an operator's own force-down in Nova, and its lifting). Null: never taken from the
+    /// cloud after the host was added.</param>
+    public static SyncCounts ApplySnapshot(ResourceMapEditor map, CloudSnapshot snapshot, DateTimeOffset readAt, SyncTombstones? removed = null,
+        Func<string, bool>? doctorHoldsDown = null)
     {
         var counts = SyncCounts.None;
         var hosts = new HashSet<string>(StringComparer.Ordinal);
@@ -58,7 +63,7 @@ public static class MapSync
             }
 
             hosts.Add(compute.Host);
-            counts += PutHost(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown), readAt, readAt);
+            counts += PutHost(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown), readAt, readAt, doctorHoldsDown);
         }
 
         var servers = new HashSet<string>(StringComparer.Ordinal);
@@ -135,7 +140,8 @@ public static class MapSync
 
     /// <summary>Applies one change a notification told, at <paramref name="now"/>; a removal is remembered in
     /// <paramref name="removed"/> so that a snapshot read before it does not bring the item back.</summary>
-    public static SyncCounts Apply(ResourceMapEditor map, CloudChange change, DateTimeOffset now, string? dataPlaneStatus = null, SyncTombstones? removed = null)
+    public static SyncCounts Apply(ResourceMapEditor map, CloudChange change, DateTimeOffset now, string? dataPlaneStatus = null, SyncTombstones? removed = null,
+        Func<string, bool>? doctorHoldsDown = null)
     {
         switch (change)
         {
@@ -145,7 +151,7 @@ public static class MapSync
                 removed?.Removed(ResourceType.Server, gone.Id, now);
                 return map.Server(gone.Id) is not null && map.RemoveServer(gone.Id) ? new SyncCounts(0, 0, 1, 0) : SyncCounts.None;
             case CloudChange.ComputeSeen compute:
-                return PutHost(map, compute, now, readAt: null);
+                return PutHost(map, compute, now, readAt: null, doctorHoldsDown);
             case CloudChange.PortSeen port:
                 return PutPort(map, port, dataPlaneStatus, now, readAt: null);
             case CloudChange.PortGone gone:
@@ -157,7 +163,7 @@ public static class MapSync
     }
 
     /// <param name="readAt">For a snapshot: when its read started (a host changed after it is left alone); null for a notification.</param>
-    private static SyncCounts PutHost(ResourceMapEditor map, CloudChange.ComputeSeen seen, DateTimeOffset now, DateTimeOffset? readAt)
+    private static SyncCounts PutHost(ResourceMapEditor map, CloudChange.ComputeSeen seen, DateTimeOffset now, DateTimeOffset? readAt, Func<string, bool>? doctorHoldsDown)
     {
         if (!IsKey(seen.Host) || !IsGivenIdentifier(seen.ServiceId))
             return One;
@@ -184,6 +190,9 @@ public static class MapSync
         // A maintenance session owns a host's enabled status while it runs; otherwise the cloud's status is the truth.
         if (seen.Enabled is { } enabled && enabled != existing.Enabled && existing.Maintenance is null)
             updated = updated with { Enabled = enabled };
+        // Forced down in Nova by someone else than Doctor (or lifted there): mirrored, unless Doctor holds the host itself.
+        if (seen.ForcedDown is { } cloudForced && cloudForced != existing.ForcedDown && doctorHoldsDown is not null && !doctorHoldsDown(existing.Name))
+            updated = updated with { ForcedDown = cloudForced, Up = !cloudForced };
         if (ReferenceEquals(updated, existing))
             return SyncCounts.None;
         map.PutHost(updated with { UpdatedAt = now });

@@ -174,6 +174,67 @@ public sealed class OpenStackModeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Reconcile_OperatorForcedAHostDownInNova_DoctorFollowsAndNeverFightsIt()
+    {
+        // Before: a host Nova showed forced down stayed "held" in Doctor's map for good, and every reconciliation after the
+        // operator lifted it in Nova forced it down again.
+        _cloud.Service("compute-2")["forced_down"] = true;
+        await _doctor.ReconcileAsync();
+        Assert.True((await _doctor.GetJsonAsync("/v1/hosts/compute-2")).GetProperty("forced_down").GetBoolean());
+
+        _cloud.Service("compute-2")["forced_down"] = false; // the operator lifts it
+        await _doctor.ReconcileAsync();
+        await _doctor.ReconcileAsync();
+        await _doctor.Actions.WhenIdleAsync();
+
+        var host = await _doctor.GetJsonAsync("/v1/hosts/compute-2");
+        Assert.Equal((false, "up"), (host.GetProperty("forced_down").GetBoolean(), host.GetProperty("state").GetString()));
+        Assert.Empty(ForcedDownCalls("svc-2"));
+        Assert.Equal(0, (await _doctor.GetJsonAsync("/v1/openstack")).GetProperty("actions").GetProperty("force_downs_resent").GetInt64());
+    }
+
+    [Fact]
+    public async Task Reconcile_NewHostFirstSeenForcedDownThenLiftedInNova_NotForcedDownAgain()
+    {
+        _cloud.AddCompute("compute-3", "svc-3", forcedDown: true);
+        await _doctor.ReconcileAsync();
+        Assert.True((await _doctor.GetJsonAsync("/v1/hosts/compute-3")).GetProperty("forced_down").GetBoolean());
+
+        _cloud.Service("compute-3")["forced_down"] = false;
+        await _doctor.ReconcileAsync();
+        await _doctor.ReconcileAsync();
+        await _doctor.Actions.WhenIdleAsync();
+
+        Assert.Empty(ForcedDownCalls("svc-3"));
+        Assert.False((bool)_cloud.Service("compute-3")["forced_down"]!);
+        Assert.False((await _doctor.GetJsonAsync("/v1/hosts/compute-3")).GetProperty("forced_down").GetBoolean());
+    }
+
+    [Fact]
+    public async Task Reconcile_WhileNovaStillRefusesToUnforce_DoctorKeepsItsRecovery()
+    {
+        _cloud.Intercept = async (context, call) =>
+        {
+            if (call.Method != "PUT" || call.Json?["forced_down"]?.GetValue<bool>() != false)
+                return false;
+            await FakeCloud.WriteAsync(context, 400, new JsonObject { ["badRequest"] = new JsonObject { ["code"] = 400, ["message"] = "Unable to force up host compute-1 as 'done' evacuation migration records remain associated with the host." } });
+            return true;
+        };
+        await _doctor.EventAsync("compute.host.down", ("hostname", "compute-1"));
+        await _doctor.EventAsync("compute.host.up", ("hostname", "compute-1"));
+        await Eventually.TrueAsync(async () =>
+            (await _doctor.GetJsonAsync("/v1/openstack")).GetProperty("actions").GetProperty("waiting_to_unforce").GetArrayLength() == 1, "the refusal to be listed");
+
+        await _doctor.ReconcileAsync(); // Nova still shows the host forced down
+
+        var host = await _doctor.GetJsonAsync("/v1/hosts/compute-1");
+        Assert.Equal((false, "up"), (host.GetProperty("forced_down").GetBoolean(), host.GetProperty("state").GetString()));
+        var waiting = (await _doctor.GetJsonAsync("/v1/openstack")).GetProperty("actions").GetProperty("waiting_to_unforce")[0];
+        Assert.Equal("compute-1", waiting.GetProperty("host").GetString());
+        Assert.Contains("evacuation", waiting.GetProperty("reason").GetString());
+    }
+
+    [Fact]
     public async Task Reconcile_CloudChanged_MapFollowsAndTheRepairIsCounted()
     {
         lock (_cloud.Servers)

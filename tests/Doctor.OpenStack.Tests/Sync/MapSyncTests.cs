@@ -300,6 +300,36 @@ public sealed class MapSyncTests
         Assert.False(Map.Ports.Get("port-1")!.Active);
     }
 
+    [Fact]
+    public void ApplySnapshot_OperatorForcesAHostDownInNova_MirroredAndLiftedWithNova()
+    {
+        Snapshot(Standard(), T0);
+        var forced = Standard() with { Computes = [Compute("compute-1", forcedDown: true), Compute("compute-2", zone: "az-2")] };
+
+        Edit(editor => MapSync.ApplySnapshot(editor.Map, forced, T0.AddMinutes(1), doctorHoldsDown: _ => false), T0.AddMinutes(1));
+        Assert.True(Map.Hosts.Get("compute-1")!.ForcedDown);
+        Assert.False(Map.Hosts.Get("compute-1")!.Up);
+
+        Edit(editor => MapSync.ApplySnapshot(editor.Map, Standard(), T0.AddMinutes(2), doctorHoldsDown: _ => false), T0.AddMinutes(2));
+        Assert.False(Map.Hosts.Get("compute-1")!.ForcedDown);
+        Assert.True(Map.Hosts.Get("compute-1")!.Up);
+
+        Assert.Equal(new SyncCounts(0, 1, 0, 0), Edit(editor => MapSync.Apply(editor.Map, new CloudChange.ComputeSeen("compute-2", null, null, null, ForcedDown: true), T0.AddMinutes(3), doctorHoldsDown: _ => false), T0.AddMinutes(3)));
+        Assert.True(Map.Hosts.Get("compute-2")!.ForcedDown);
+    }
+
+    [Fact]
+    public void ApplySnapshot_HostDoctorHoldsDown_NovaNotForcedDoesNotLiftIt()
+    {
+        Snapshot(Standard(), T0);
+        DoctorMarksHostDown("compute-1", T0.AddSeconds(5));
+
+        Edit(editor => MapSync.ApplySnapshot(editor.Map, Standard(), T0.AddMinutes(1), doctorHoldsDown: host => host == "compute-1"), T0.AddMinutes(1));
+
+        Assert.True(Map.Hosts.Get("compute-1")!.ForcedDown);
+        Assert.False(Map.Hosts.Get("compute-1")!.Up);
+    }
+
     // ---- notifications ---------------------------------------------------------------------------------------------
 
     [Fact]
