@@ -66,8 +66,9 @@ public sealed partial class NotificationConsumer(OpenStackOptions options, Func<
         }
         catch (Exception ex)
         {
-            // Not acknowledged: RabbitMQ gives it again (after a reconnect, or to the next start). Reconciliation repairs
-            // whatever is lost in between.
+            // Refused without requeue: a message that failed once would most likely fail again, and requeued it would be
+            // delivered in a loop. Reconciliation repairs what it carried. (A crash before any answer leaves it
+            // unacknowledged: RabbitMQ delivers it again to the next start.)
             LogApplyFailed(ex, eventType ?? "?");
             try
             {

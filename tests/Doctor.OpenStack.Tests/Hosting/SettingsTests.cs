@@ -84,6 +84,9 @@ public sealed class SettingsTests
     [InlineData(null, "ActionAttempts")]
     [InlineData(null, "UnforceRetrySeconds")]
     [InlineData(null, "Queue")]
+    [InlineData(null, "ReconcileSeconds")]
+    [InlineData(null, "StartupSnapshotSeconds")]
+    [InlineData(null, "TokenCacheSeconds")]
     public void Create_OpenStackBadSetting_RefusedNamingIt(string? authUrl, string setting)
     {
         var error = Refused(o =>
@@ -100,6 +103,9 @@ public sealed class SettingsTests
                 case "CallTimeoutSeconds": s.CallTimeoutSeconds = 0; break;
                 case "ActionAttempts": s.ActionAttempts = 0; break;
                 case "UnforceRetrySeconds": s.UnforceRetrySeconds = -1; break;
+                case "ReconcileSeconds": s.ReconcileSeconds = 1e9; break; // 31 years: no timer holds that
+                case "StartupSnapshotSeconds": s.StartupSnapshotSeconds = double.NaN; break;
+                case "TokenCacheSeconds": s.TokenCacheSeconds = -5; break;
                 default: s.Queue = " "; break;
             }
         });
