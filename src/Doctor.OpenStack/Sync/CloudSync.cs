@@ -1,4 +1,8 @@
 using Doctor.Control;
+using Doctor.Faults;
+using Doctor.Inspection;
+using Doctor.Inventory;
+using Doctor.State;
 using Doctor.OpenStack.Actions;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
@@ -22,6 +26,9 @@ public sealed partial class CloudSync(
     private NotificationConsumer? _consumer;
     private int _groupRefreshQueued;
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>What notifications removed, so that a snapshot read before does not bring it back.</summary>
+    private readonly SyncTombstones _removed = new();
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -57,8 +64,10 @@ public sealed partial class CloudSync(
                     await ReconcileAsync(stoppingToken);
                     _firstSnapshot.TrySetResult();
                 }
-                catch (Exception ex) when (ex is OpenStackException or HttpRequestException or Doctor.Storage.StoreUnavailableException)
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
+                    // Whatever went wrong (the cloud, the store, an answer nobody expected), the loop goes on: an exception
+                    // escaping a BackgroundService stops the whole host.
                     status.ReconcileFailed(ex.Message, time.GetUtcNow());
                     LogReconcileFailed(ex.Message);
                 }
@@ -80,7 +89,10 @@ public sealed partial class CloudSync(
     {
         var readAt = time.GetUtcNow();
         var snapshot = await CloudSnapshot.ReadAsync(nova, neutron, cancellationToken);
-        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt));
+        // A host's forced-down flag is Doctor's while a fault holds it, a call about it is under way, or a call ended after
+        // this read started (the read may show Nova before Doctor's call reached it).
+        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt, _removed,
+            host => DoctorHoldsDown(editor.Faults, host) || actions.LastFinished(ActionKind.ForceDown, host) > readAt));
         var first = status.Reconciled(counts, snapshot, time.GetUtcNow());
         if (first)
             LogFirstSnapshot(snapshot.Computes.Count, snapshot.Servers.Count, snapshot.Ports.Count, counts.Added, counts.Updated, counts.Removed);
@@ -105,11 +117,14 @@ public sealed partial class CloudSync(
         {
             if (hosts.Get(compute.Host) is not { } host || actions.IsBusy(ActionKind.ForceDown, host.Name))
                 continue;
+            // Only a force-down Doctor decided (an active host_down fault) is Doctor's to repair: a host that is forced
+            // down in the map for another reason follows Nova (MapSync), never the other way round.
+            var held = HeldByFault(engine.State.Faults, host.Name);
             var forcedByDoctor = host.Metadata.ContainsKey(MapSync.ForcedByDoctorKey);
-            if (host.ForcedDown && !compute.ForcedDown || !host.ForcedDown && compute.ForcedDown && forcedByDoctor)
+            if (held && !compute.ForcedDown || !held && compute.ForcedDown && forcedByDoctor)
             {
                 status.CountForceDownRepaired();
-                _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, host.Name, host.ForcedDown ? "true" : "false", compute.Id, null));
+                _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, host.Name, held ? "true" : "false", compute.Id, null));
             }
         }
     }
@@ -129,6 +144,22 @@ public sealed partial class CloudSync(
             return true;
         });
     }
+
+    /// <summary>True while Doctor itself holds <paramref name="host"/> forced down (an active <c>host_down</c> fault) or is still
+    /// telling Nova its decision (a force-down or un-force call queued, retrying or waiting for Nova to accept it).</summary>
+    private bool DoctorHoldsDown(FaultBookEditor faults, string host)
+    {
+        foreach (var fault in faults.ActiveOn(ResourceType.Host, host))
+        {
+            if (fault.Effect == Effect.HostDown)
+                return true;
+        }
+
+        return actions.IsBusy(ActionKind.ForceDown, host);
+    }
+
+    private static bool HeldByFault(FaultBook faults, string host) =>
+        faults.ActiveByResource.Get(ResourceType.Host, host).Any(id => faults.Active.Get(id)?.Effect == Effect.HostDown);
 
     private async Task StartConsumerAsync(CancellationToken stoppingToken)
     {
@@ -151,13 +182,14 @@ public sealed partial class CloudSync(
         }
     }
 
-    private async Task ApplyAsync(IReadOnlyList<CloudChange> changes, string eventType)
+    /// <summary>Applies the changes of one notification (the consumer calls it; internal for the tests, which have no RabbitMQ).</summary>
+    internal async Task ApplyAsync(IReadOnlyList<CloudChange> changes, string eventType)
     {
         var counts = await engine.ExecuteAsync(editor =>
         {
             var total = SyncCounts.None;
             foreach (var change in changes)
-                total += MapSync.Apply(editor.Map, change, editor.Now);
+                total += MapSync.Apply(editor.Map, change, editor.Now, removed: _removed, doctorHoldsDown: host => DoctorHoldsDown(editor.Faults, host));
             return total;
         });
         status.Notified(counts, time.GetUtcNow());
