@@ -25,6 +25,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Task> _tails = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _waitingToUnforce = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _lastDecided = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private long _succeeded;
     private long _failed;
@@ -62,6 +63,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
         lock (_tails)
         {
             var generation = _generations.AddOrUpdate(action.Key, 1, static (_, g) => g + 1);
+            _lastDecided[action.Key] = action.Value;
             var run = _tails.TryGetValue(action.Key, out var tail) && !tail.IsCompleted
                 ? tail.ContinueWith(_ => RunAsync(action, generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
                 : Task.Run(() => RunAsync(action, generation));
@@ -69,6 +71,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
             return run;
         }
     }
+
+    /// <summary>The value of the newest call queued for <paramref name="target"/> since the start, or null.</summary>
+    public string? LastDecided(ActionKind kind, string target) => _lastDecided.GetValueOrDefault($"{kind}:{target}");
 
     /// <summary>True while a call for this target is queued or running.</summary>
     public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;

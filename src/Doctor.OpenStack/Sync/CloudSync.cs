@@ -86,10 +86,14 @@ public sealed partial class CloudSync(
 
         if (options.ForceDown)
         {
-            var state = engine.State.Map;
+            var state = engine.State;
             foreach (var compute in snapshot.Computes)
             {
-                if (!compute.ForcedDown && state.Hosts.Get(compute.Host) is { ForcedDown: true } held && !actions.IsBusy(ActionKind.ForceDown, held.Name))
+                // Only a force-down Doctor decided (an active host_down fault holds it) is sent again. A host the map first
+                // saw already forced down (an operator's or another tool's doing, copied by the sync) is not Doctor's to
+                // hold: re-forcing it would undo the operator's un-force every pass.
+                if (!compute.ForcedDown && state.Map.Hosts.Get(compute.Host) is { ForcedDown: true } held && HeldDownByFault(state, held.Name)
+                    && !actions.IsBusy(ActionKind.ForceDown, held.Name))
                 {
                     status.CountForceDownRepaired();
                     _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, held.Name, "true", compute.Id, null));
@@ -98,6 +102,18 @@ public sealed partial class CloudSync(
         }
 
         return counts;
+    }
+
+    /// <summary>True when an active fault with the <c>host_down</c> effect holds <paramref name="host"/> down.</summary>
+    public static bool HeldDownByFault(Doctor.State.DoctorState state, string host)
+    {
+        foreach (var id in state.Faults.ActiveByResource.Get(Doctor.Inventory.ResourceType.Host, host))
+        {
+            if (state.Faults.Active.Get(id) is { Effect: Doctor.Inspection.Effect.HostDown })
+                return true;
+        }
+
+        return false;
     }
 
     private async Task StartConsumerAsync(CancellationToken stoppingToken)
