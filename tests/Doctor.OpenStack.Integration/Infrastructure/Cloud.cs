@@ -107,7 +107,7 @@ public sealed class Cloud : IAsyncDisposable
     }
 
     public async Task ServerActionAsync(string id, JsonObject action, string? version = null) =>
-        await SendAsync(HttpMethod.Post, $"{Aio.Nova}/servers/{id}/action", (await TokenAsync(Aio.Admin)).Token, action, expect: 202, version: version);
+        await SendAsync(HttpMethod.Post, $"{Aio.Nova}/servers/{id}/action", (await TokenAsync(Aio.Admin)).Token, action, expect: null, version: version);
 
     /// <summary>Deletes a server and waits until Nova no longer knows it.</summary>
     public async Task DeleteServerAsync(string id)
