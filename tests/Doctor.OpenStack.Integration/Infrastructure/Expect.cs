@@ -11,6 +11,19 @@ public static class Expect
             $"server {id} on {host} in Doctor's map", TimeSpan.FromSeconds(seconds),
             async () => $"Doctor has: {(await doctor.FindAsync($"/v1/servers/{id}"))?.ToJsonString() ?? "nothing"}\nNova shows: {Cloud.Describe(await cloud.ServerAsync(id))}\n{doctor.Tail()}");
 
+    /// <summary>Checks for <paramref name="seconds"/> that Doctor's map keeps server <paramref name="id"/> on
+    /// <paramref name="host"/>: a late notification about the move must not put it back where it was.</summary>
+    public static async Task StaysOnAsync(OpenStackDoctor doctor, string id, string host, double seconds = 3)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 100 && watch.Elapsed < TimeSpan.FromSeconds(seconds); i++)
+        {
+            var seen = (await doctor.FindAsync($"/v1/servers/{id}"))?["host"]?.GetValue<string>();
+            Assert.True(seen == host, $"server {id} went back from {host} to {seen} in Doctor's map\n{doctor.Tail()}");
+            await Task.Delay(200);
+        }
+    }
+
     /// <summary>Waits until Doctor's map no longer has <paramref name="path"/> (GET answers 404).</summary>
     public static async Task<TimeSpan> GoneAsync(OpenStackDoctor doctor, string path, double seconds = 60) =>
         await Poll.UntilAsync(async () => await doctor.FindAsync(path) is null, $"{path} gone from Doctor's map", TimeSpan.FromSeconds(seconds),
