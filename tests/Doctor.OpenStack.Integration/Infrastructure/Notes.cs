@@ -8,10 +8,20 @@ namespace Doctor.OpenStack.Integration.Infrastructure;
 /// messages, which <c>dotnet test</c> prints by default (xunit.runner.json), so CI's log carries the numbers of a passing
 /// run too. Nothing here is asserted: the machine is shared and the numbers are for people.
 /// </summary>
-public sealed class Notes(IMessageSink sink)
+public sealed class Notes
 {
+    private static int _skipSaid;
+    private readonly IMessageSink _sink;
     private ITestOutputHelper? _output;
     private string _scenario = "";
+
+    public Notes(IMessageSink sink)
+    {
+        _sink = sink;
+        // The runner lists skipped tests without their reason; say it once, where CI's log shows it.
+        if (Aio.SkipReason is { } reason && Interlocked.Exchange(ref _skipSaid, 1) == 0)
+            sink.OnMessage(new DiagnosticMessage($"[openstack] every OpenStack integration test is {reason}"));
+    }
 
     /// <summary>Binds the notes to one test class's output.</summary>
     public Notes For(ITestOutputHelper output, string scenario)
@@ -24,7 +34,7 @@ public sealed class Notes(IMessageSink sink)
     public void Say(string line)
     {
         _output?.WriteLine(line);
-        sink.OnMessage(new DiagnosticMessage($"[openstack] {_scenario}: {line}"));
+        _sink.OnMessage(new DiagnosticMessage($"[openstack] {_scenario}: {line}"));
     }
 
     /// <summary>One measured duration, in milliseconds.</summary>
