@@ -26,7 +26,10 @@ export DEBIAN_FRONTEND=noninteractive
 log() { echo "[$(date +%T)] $*"; }
 wait_for() { local what=$1; shift; for i in $(seq 1 480); do "$@" >/dev/null 2>&1 && { log "$what ready"; return 0; }; sleep 0.25; done; log "$what NOT ready"; return 1; }
 bg() { local name=$1; shift; nohup "$@" > $A/logs/$name.out 2>&1 & echo $! > $A/pids/$name.pid; }
-alive() { [ -f $A/pids/$1.pid ] && ps -p $(cat $A/pids/$1.pid) >/dev/null 2>&1; }
+# A pidfile from before a reboot (or a PID recycled since) names some other process: ours started before its pidfile
+# was written, so a process younger than the pidfile (5 s of slack) is not it, and the service gets started again.
+alive() { local f=$A/pids/$1.pid p age; [ -f $f ] || return 1; p=$(head -n 1 $f); [ -n "$p" ] && ps -p $p >/dev/null 2>&1 || return 1
+  age=$(ps -o etimes= -p $p | tr -d ' '); [ -n "$age" ] && [ $(( $(date +%s) - age )) -le $(( $(stat -c %Y $f) + 5 )) ]; }
 get_token() { curl -s -i -H 'Content-Type: application/json' -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"adminpw"}}},"scope":{"project":{"name":"'${1:-admin}'","domain":{"name":"Default"}}}}}' $KS/v3/auth/tokens | awk -F': ' 'tolower($1)=="x-subject-token"{print $2}' | tr -d '\r'; }
 ks_auth() { # [keystone_authtoken]-style block for user $1/password $2
 cat <<EOF

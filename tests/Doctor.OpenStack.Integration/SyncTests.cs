@@ -28,6 +28,7 @@ public sealed class SyncTests(ITestOutputHelper output, Notes notes) : IClassFix
         // Reconciliation far away: what this test sees comes from the notifications alone.
         var doctor = _doctor = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__ReconcileSeconds"] = "3600" });
         _notes.Took("doctor started", doctor.StartedIn);
+        Assert.True(await Bus.QueueExistsAsync(doctor.Queue), $"Doctor consumes from a queue of its own ({doctor.Queue})");
         var demo = await _cloud.TokenAsync(Aio.Demo);
 
         var watch = Stopwatch.StartNew();
@@ -102,8 +103,17 @@ public sealed class SyncTests(ITestOutputHelper output, Notes notes) : IClassFix
 
     public async Task DisposeAsync()
     {
-        if (_doctor is not null)
-            await _doctor.DisposeAsync();
-        await _cloud.DisposeAsync();
+        try
+        {
+            if (_doctor is not null)
+            {
+                await _doctor.DisposeAsync();
+                Assert.False(await Bus.QueueExistsAsync(_doctor.Queue), $"queue {_doctor.Queue} left on the broker");
+            }
+        }
+        finally
+        {
+            await _cloud.DisposeAsync();
+        }
     }
 }
