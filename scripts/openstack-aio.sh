@@ -390,6 +390,7 @@ EOF
     echo "role add --project demo --user admin admin"
     echo "project create --domain default demo2"; echo "user create --domain default --password demo2pw demo2"
     echo "role add --project demo2 --user demo2 member"; echo "role add --project demo2 --user demo2 reader"
+    echo "role add --project demo2 --user admin admin" # pinning a server to a host (2.74 "host") is admin-only
     echo "user create --domain default --password doctorpw doctor"; echo "role add --project service --user doctor admin"
     for u in nova placement glance neutron aodh; do echo "user create --domain default --password ${u}pw $u"; echo "role add --project service --user $u admin"; done
     for s in "nova compute 8774/v2.1" "placement placement 8778" "glance image 9292" "neutron network 9696" "aodh alarming 8042"; do
