@@ -24,7 +24,8 @@ KS=http://127.0.0.1:5000
 export DEBIAN_FRONTEND=noninteractive
 
 log() { echo "[$(date +%T)] $*"; }
-wait_for() { local what=$1; shift; for i in $(seq 1 480); do "$@" >/dev/null 2>&1 && { log "$what ready"; return 0; }; sleep 0.25; done; log "$what NOT ready"; return 1; }
+# Up to 4 min per service: on a busy 2-core machine (the build beside it, load 15+) keystone took 85 s to answer.
+wait_for() { local what=$1; shift; for i in $(seq 1 960); do "$@" >/dev/null 2>&1 && { log "$what ready"; return 0; }; sleep 0.25; done; log "$what NOT ready"; return 1; }
 bg() { local name=$1; shift; nohup "$@" > $A/logs/$name.out 2>&1 & echo $! > $A/pids/$name.pid; }
 # A pidfile from before a reboot (or a PID recycled since) names some other process: ours started before its pidfile
 # was written, so a process younger than the pidfile (5 s of slack) is not it, and the service gets started again.
