@@ -33,7 +33,7 @@ aio_log=$(mktemp)
 # machine: scripts/openstack-aio.sh ensure installs what is missing (apt-get, as root), configures, bootstraps once and
 # starts what is not running. It runs beside the build (neither is timed), and only the services this run started are
 # stopped again, by PID, as soon as the suite is done; a stack that was already running (someone else's) is left alone.
-aio_up() { scripts/openstack-aio.sh status 2>/dev/null | awk '$1 == "up" {print $2}' | sort; }
+aio_up() { scripts/openstack-aio.sh status 2>/dev/null | awk '$1 == "up" {print $2}' | sort -u; }
 aio_started=""
 aio_stop() {
   [ -n "$aio_started" ] || return 0
@@ -57,9 +57,10 @@ aio_settle() {
     echo "not root: the OpenStack AIO cannot be installed or started here" >"$aio_log"
     aio_rc=2
   fi
-  aio_started=$(comm -13 <(echo "$aio_before") <(aio_up) | tr '\n' ' ')
+  aio_started=$(comm -13 <(echo "$aio_before") <(aio_up) | paste -sd ' ' -)
 }
-trap 'aio_settle; aio_stop; rm -f "$log" "$aio_log" "$aio_log.end"' EXIT
+# The last line printed must stay "N passed, N failed": what the trap does (after an early exit) is not printed.
+trap 'aio_settle; aio_stop >/dev/null; rm -f "$log" "$aio_log" "$aio_log.end"' EXIT
 aio_before=$(aio_up)
 aio_t0=$(date +%s)
 aio_pid=""
@@ -74,6 +75,8 @@ if ! dotnet build Doctor.slnx -c Release 2>&1 | tee "$log" | grep -E "error|Buil
 fi
 if ! grep -q "Build succeeded" "$log"; then
   echo "build failed"
+  aio_settle
+  aio_stop
   echo "0 passed, 1 failed"
   exit 1
 fi
