@@ -15,6 +15,9 @@ namespace Doctor.OpenStack.Integration.Infrastructure;
 /// </summary>
 public sealed class Bus : IAsyncDisposable
 {
+    /// <summary>Every queue of this suite (Doctors' and taps') is named so; other suites use doctor-test-… as well.</summary>
+    public const string QueuePrefix = "doctor-test-osint-";
+
     private IConnection? _connection;
     private IChannel? _channel;
     private string? _tapQueue;
@@ -39,6 +42,49 @@ public sealed class Bus : IAsyncDisposable
         return await channel.QueueDeleteAsync(queue, ifUnused: false, ifEmpty: false);
     }
 
+    /// <summary>Deletes this suite's queues that nobody consumes: those of a run that died before its cleanup. Listed with
+    /// rabbitmqctl (AMQP cannot list queues); deleted only if unused, so a queue in use is never taken away.</summary>
+    public static async Task<IReadOnlyList<string>> DeleteLeftoverQueuesAsync()
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("rabbitmqctl", ["-n", "rabbit@localhost", "-q", "list_queues", "name", "consumers"])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
+        string listing;
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(info)!;
+            listing = await process.StandardOutput.ReadToEndAsync();
+            await process.WaitForExitAsync();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return []; // no rabbitmqctl here: nothing to list
+        }
+
+        var deleted = new List<string>();
+        foreach (var line in listing.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var fields = line.Split('\t');
+            if (fields.Length == 2 && fields[0].StartsWith(QueuePrefix, StringComparison.Ordinal) && fields[1] == "0")
+            {
+                await using var bus = new Bus();
+                var channel = await bus.ChannelAsync();
+                try
+                {
+                    await channel.QueueDeleteAsync(fields[0], ifUnused: true, ifEmpty: false);
+                    deleted.Add(fields[0]);
+                }
+                catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+                {
+                    // someone started consuming it since the listing
+                }
+            }
+        }
+
+        return deleted;
+    }
+
     /// <summary>True when <paramref name="queue"/> exists (a passive declare; a missing queue closes the channel).</summary>
     public static async Task<bool> QueueExistsAsync(string queue)
     {
@@ -61,7 +107,7 @@ public sealed class Bus : IAsyncDisposable
         var channel = await ChannelAsync();
         // Declared the way oslo.messaging declares its exchanges (topic, not durable), so either side may come first.
         await channel.ExchangeDeclareAsync(exchange, ExchangeType.Topic, durable: false, autoDelete: false);
-        _tapQueue = "doctor-test-tap-" + Guid.NewGuid().ToString("N")[..12];
+        _tapQueue = QueuePrefix + "tap-" + Guid.NewGuid().ToString("N")[..12];
         await channel.QueueDeclareAsync(_tapQueue, durable: false, exclusive: false, autoDelete: false);
         await channel.QueueBindAsync(_tapQueue, exchange, routingKey);
         var consumer = new AsyncEventingBasicConsumer(channel);

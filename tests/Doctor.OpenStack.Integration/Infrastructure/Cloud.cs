@@ -264,6 +264,8 @@ public sealed class Cloud : IAsyncDisposable
             }
         }
 
+        foreach (var queue in await Bus.DeleteLeftoverQueuesAsync())
+            _log($"deleted queue {queue}, left by an earlier run");
         await CleanAsync();
     }
 

@@ -49,7 +49,7 @@ public sealed class OpenStackDoctor : IAsyncDisposable
     public static async Task<OpenStackDoctor> StartAsync(IReadOnlyDictionary<string, string>? settings = null, bool consume = true)
     {
         var url = $"http://127.0.0.1:{FreePort.Next()}";
-        var queue = "doctor-test-" + Guid.NewGuid().ToString("N")[..12];
+        var queue = Bus.QueuePrefix + Guid.NewGuid().ToString("N")[..12];
         var data = new TempDirectory();
         var doctor = Path.Combine(AppContext.BaseDirectory, "doctor.dll");
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
