@@ -8,7 +8,8 @@ namespace Doctor.OpenStack.Integration;
 /// <summary>
 /// Without notifications (no transport URL: as if the bus were lost), the periodic full read of the cloud repairs the map:
 /// a server and a port created behind Doctor's back appear, a server whose host the map has wrong is put back where Nova
-/// says it is, and deleted ones vanish; <c>GET /v1/openstack</c> counts every repair.
+/// says it is, and deleted ones vanish; <c>GET /v1/openstack</c> counts every repair. And a force-down that is not
+/// Doctor's is followed, never re-sent.
 /// </summary>
 public sealed class ReconciliationTests(ITestOutputHelper output, Notes notes) : IClassFixture<Notes>, IAsyncLifetime
 {
@@ -64,6 +65,38 @@ public sealed class ReconciliationTests(ITestOutputHelper output, Notes notes) :
         _notes.Say($"GET /v1/openstack reconciliation: {status["reconciliation"]!.ToJsonString()}");
         Assert.Equal(0, status["notifications"]!["received"]!.GetValue<long>());
         Assert.Null(status["reconciliation"]!["last_error"]?.GetValue<string>());
+    }
+
+    /// <summary>
+    /// A force-down that is not Doctor's (an operator's, in Nova, before Doctor started) is copied into the map, followed
+    /// when the operator lifts it, and never sent again by Doctor: the reconciliation re-sends only force-downs that one of
+    /// Doctor's faults holds.
+    /// </summary>
+    [OpenStackFact]
+    public async Task OperatorsForceDown_FollowedWhenLifted_NeverSentAgain()
+    {
+        Assert.Null(await _cloud.SetForcedDownAsync(Aio.Host2, true));
+        var doctor = _doctor = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__ReconcileSeconds"] = "2" });
+        using var admin = doctor.Client();
+        var host = await admin.SendJsonAsync(HttpMethod.Get, $"/v1/hosts/{Aio.Host2}");
+        Assert.True(host["forced_down"]!.GetValue<bool>(), host.ToJsonString());
+        Assert.Equal("DOWN", host["host_status"]!.GetValue<string>());
+
+        Assert.Null(await _cloud.SetForcedDownAsync(Aio.Host2, false));
+        _notes.Took("operator's un-force in Nova followed by Doctor's map", await Poll.UntilAsync(
+            async () => (await admin.SendJsonAsync(HttpMethod.Get, $"/v1/hosts/{Aio.Host2}"))["forced_down"]!.GetValue<bool>() == false,
+            "fake-host-2 no longer forced down in Doctor's map", TimeSpan.FromSeconds(60), async () => doctor.Tail()));
+        Assert.Equal("up", (await admin.SendJsonAsync(HttpMethod.Get, $"/v1/hosts/{Aio.Host2}"))["state"]!.GetValue<string>());
+
+        // Three more passes: Doctor must not force the host down again.
+        var passes = (await doctor.StatusAsync())["reconciliation"]!["passes"]!.GetValue<long>();
+        await Poll.UntilAsync(async () => (await doctor.StatusAsync())["reconciliation"]!["passes"]!.GetValue<long>() >= passes + 3,
+            "three more reconciliation passes", TimeSpan.FromSeconds(60), async () => (await doctor.StatusAsync()).ToJsonString());
+        await Poll.UntilAsync(async () => (await doctor.StatusAsync())["actions"]!["pending"]!.GetValue<long>() == 0,
+            "no controller call pending", TimeSpan.FromSeconds(30), async () => (await doctor.StatusAsync()).ToJsonString());
+        Assert.False(await _cloud.ForcedDownAsync(Aio.Host2), "Doctor forced fake-host-2 down again although no fault of its own held it");
+        var actions = (await doctor.StatusAsync())["actions"]!;
+        Assert.True(actions["force_downs_resent"]!.GetValue<long>() == 0 && actions["succeeded"]!.GetValue<long>() == 0, actions.ToJsonString());
     }
 
     private static async Task<long> RepairedAsync(OpenStackDoctor doctor) =>

@@ -77,7 +77,7 @@ public sealed partial class CloudSync(
     {
         var readAt = time.GetUtcNow();
         var snapshot = await CloudSnapshot.ReadAsync(nova, neutron, cancellationToken);
-        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt));
+        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt, host => CloudOwnsForcedDown(editor, host)));
         var first = status.Reconciled(counts, snapshot, time.GetUtcNow());
         if (first)
             LogFirstSnapshot(snapshot.Computes.Count, snapshot.Servers.Count, snapshot.Ports.Count, counts.Added, counts.Updated, counts.Removed);
@@ -116,6 +116,23 @@ public sealed partial class CloudSync(
         return false;
     }
 
+    /// <summary>
+    /// Whether the cloud's forced-down flag of <paramref name="host"/> is the truth for the map: no fault holds the host
+    /// down and Doctor has decided nothing about it since the start. Once Doctor has (forced it down, un-forced it), its
+    /// decision stands: a notification or a snapshot read just before its call landed, or Nova refusing to un-force
+    /// after an evacuation, must not flip the map back.
+    /// </summary>
+    private bool CloudOwnsForcedDown(Doctor.State.StateEditor editor, string host)
+    {
+        foreach (var fault in editor.Faults.ActiveOn(Doctor.Inventory.ResourceType.Host, host))
+        {
+            if (fault.Effect == Doctor.Inspection.Effect.HostDown)
+                return false;
+        }
+
+        return actions.LastDecided(ActionKind.ForceDown, host) is null;
+    }
+
     private async Task StartConsumerAsync(CancellationToken stoppingToken)
     {
         for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
@@ -143,7 +160,7 @@ public sealed partial class CloudSync(
         {
             var total = SyncCounts.None;
             foreach (var change in changes)
-                total += MapSync.Apply(editor.Map, change, editor.Now);
+                total += MapSync.Apply(editor.Map, change, editor.Now, cloudOwnsForcedDown: host => CloudOwnsForcedDown(editor, host));
             return total;
         });
         status.Notified(counts, time.GetUtcNow());

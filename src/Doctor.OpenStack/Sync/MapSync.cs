@@ -34,7 +34,9 @@ public static class MapSync
         ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create(SourceKey, Source)]);
 
     /// <summary>Applies a full snapshot: adds and updates what it shows, removes cloud items it no longer shows.</summary>
-    public static SyncCounts ApplySnapshot(ResourceMapEditor map, CloudSnapshot snapshot, DateTimeOffset now)
+    /// <param name="cloudOwnsForcedDown">Hosts whose forced-down flag follows the cloud (no fault of Doctor's holds them and
+    /// Doctor made no decision about them); null: the map keeps every existing host's flag.</param>
+    public static SyncCounts ApplySnapshot(ResourceMapEditor map, CloudSnapshot snapshot, DateTimeOffset now, Func<string, bool>? cloudOwnsForcedDown = null)
     {
         var counts = SyncCounts.None;
         var hosts = new HashSet<string>(StringComparer.Ordinal);
@@ -47,7 +49,8 @@ public static class MapSync
             }
 
             hosts.Add(compute.Host);
-            counts += Apply(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown), now);
+            counts += Apply(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown), now,
+                cloudOwnsForcedDown: cloudOwnsForcedDown);
         }
 
         var servers = new HashSet<string>(StringComparer.Ordinal);
@@ -98,7 +101,8 @@ public static class MapSync
     }
 
     /// <summary>Applies one change a notification told.</summary>
-    public static SyncCounts Apply(ResourceMapEditor map, CloudChange change, DateTimeOffset now, string? dataPlaneStatus = null)
+    public static SyncCounts Apply(ResourceMapEditor map, CloudChange change, DateTimeOffset now, string? dataPlaneStatus = null,
+        Func<string, bool>? cloudOwnsForcedDown = null)
     {
         switch (change)
         {
@@ -107,7 +111,7 @@ public static class MapSync
             case CloudChange.ServerGone gone:
                 return map.Server(gone.Id) is not null && map.RemoveServer(gone.Id) ? new SyncCounts(0, 0, 1, 0) : SyncCounts.None;
             case CloudChange.ComputeSeen compute:
-                return IsKey(compute.Host) ? PutHost(map, compute, now) : new SyncCounts(0, 0, 0, 1);
+                return IsKey(compute.Host) ? PutHost(map, compute, now, cloudOwnsForcedDown) : new SyncCounts(0, 0, 0, 1);
             case CloudChange.PortSeen port:
                 return IsKey(port.Id) ? PutPort(map, port, dataPlaneStatus, now) : new SyncCounts(0, 0, 0, 1);
             case CloudChange.PortGone gone:
@@ -117,7 +121,7 @@ public static class MapSync
         }
     }
 
-    private static SyncCounts PutHost(ResourceMapEditor map, CloudChange.ComputeSeen seen, DateTimeOffset now)
+    private static SyncCounts PutHost(ResourceMapEditor map, CloudChange.ComputeSeen seen, DateTimeOffset now, Func<string, bool>? cloudOwnsForcedDown)
     {
         var existing = map.Host(seen.Host);
         if (existing is null)
@@ -140,6 +144,11 @@ public static class MapSync
         // A maintenance session owns a host's enabled status while it runs; otherwise the cloud's status is the truth.
         if (seen.Enabled is { } enabled && enabled != existing.Enabled && existing.Maintenance is null)
             updated = updated with { Enabled = enabled };
+        // A forced-down flag Doctor did not set (an operator's, or one the map copied from the cloud when it first saw the
+        // host) is the cloud's: when it is lifted in Nova the host is up again in the map too, instead of staying down
+        // (host_status DOWN for its servers) for good.
+        if (seen.ForcedDown is { } cloudForced && cloudForced != existing.ForcedDown && cloudOwnsForcedDown?.Invoke(existing.Name) == true)
+            updated = updated with { ForcedDown = cloudForced, Up = !cloudForced };
         if (ReferenceEquals(updated, existing))
             return SyncCounts.None;
         map.PutHost(updated with { UpdatedAt = now });
