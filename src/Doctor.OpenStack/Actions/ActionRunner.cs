@@ -31,6 +31,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _superseded = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _waitingToUnforce = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _finished = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _lastDecided = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private long _succeeded;
     private long _failed;
@@ -74,6 +75,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
             if (_superseded.TryGetValue(action.Key, out var older))
                 older.Cancel();
             _superseded[action.Key] = superseded;
+            _lastDecided[action.Key] = action.Value;
             var run = _tails.TryGetValue(action.Key, out var tail) && !tail.IsCompleted
                 ? tail.ContinueWith(_ => RunAsync(action, generation, superseded.Token), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
                 : Task.Run(() => RunAsync(action, generation, superseded.Token));
@@ -84,6 +86,8 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
     /// <summary>Called after each successful call (CloudSync records in the map which hosts Doctor forced down in Nova).</summary>
     public Func<ControllerAction, Task>? Succeeded { get; set; }
+    /// <summary>The value of the newest call queued for <paramref name="target"/> since the start, or null.</summary>
+    public string? LastDecided(ActionKind kind, string target) => _lastDecided.GetValueOrDefault($"{kind}:{target}");
 
     /// <summary>True while a call for this target is queued or running.</summary>
     public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;
