@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Doctor.OpenStack.Maintenance;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
 using Microsoft.Extensions.Logging;
@@ -144,7 +145,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
         ActionKind.ForceDown => _nova.SetForcedDownAsync(action.ServiceId!, action.Value == "true", cancellationToken),
         ActionKind.ResetState => _nova.ResetStateAsync(action.Target, action.Value, cancellationToken),
         ActionKind.DataPlaneStatus => _neutron.SetDataPlaneStatusAsync(action.Target, action.Value, cancellationToken),
-        _ => _nova.SetEnabledAsync(action.ServiceId!, action.Value == "enabled", "Doctor maintenance", cancellationToken),
+        _ => NovaHostStatus.ApplyAsync(_nova, action.Target, action.Value == "enabled", action.Reason ?? NovaMaintenance.ReasonPrefix, _logger, cancellationToken),
     };
 
     private static bool IsUnforceRefused(OpenStackException ex) =>

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Doctor.Inventory;
+using Doctor.OpenStack.Maintenance;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
 using Doctor.Serialization;
@@ -47,7 +48,10 @@ public static class MapSync
             }
 
             hosts.Add(compute.Host);
-            counts += Apply(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown), now);
+            counts += Apply(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown)
+            {
+                DisabledReason = compute.DisabledReason,
+            }, now);
         }
 
         var servers = new HashSet<string>(StringComparer.Ordinal);
@@ -137,8 +141,11 @@ public static class MapSync
             updated = updated with { Metadata = updated.Metadata.SetItem(ServiceIdKey, seen.ServiceId).SetItem(SourceKey, Source) };
         if (Identifier(seen.Zone) is { } zone && zone != existing.Zone)
             updated = updated with { Zone = zone };
-        // A maintenance session owns a host's enabled status while it runs; otherwise the cloud's status is the truth.
-        if (seen.Enabled is { } enabled && enabled != existing.Enabled && existing.Maintenance is null)
+        // A maintenance session owns a host's enabled status while it runs; otherwise the cloud's status is the truth, except
+        // that a host Doctor's maintenance disabled is Doctor's to enable: a snapshot read while that enable is on its way
+        // (or before a retry of it) must not take the host away from the next step of a session.
+        if (seen.Enabled is { } enabled && enabled != existing.Enabled && existing.Maintenance is null
+            && !(!enabled && NovaMaintenance.IsDoctors(seen.DisabledReason)))
             updated = updated with { Enabled = enabled };
         if (ReferenceEquals(updated, existing))
             return SyncCounts.None;

@@ -73,7 +73,10 @@ public static class OsloNotification
             return [];
         bool? disabled = data["disabled"] is JsonValue d && d.TryGetValue<bool>(out var b) ? b : null;
         bool? forced = data["forced_down"] is JsonValue f && f.TryGetValue<bool>(out var fb) ? fb : null;
-        return [new CloudChange.ComputeSeen(host, Text(data["uuid"]), Text(data["availability_zone"]), disabled is null ? null : !disabled, forced)];
+        return [new CloudChange.ComputeSeen(host, Text(data["uuid"]), Text(data["availability_zone"]), disabled is null ? null : !disabled, forced)
+        {
+            DisabledReason = Text(data["disabled_reason"]),
+        }];
     }
 
     private static IReadOnlyList<CloudChange> Port(string eventType, JsonNode payload)
