@@ -74,6 +74,10 @@ public sealed partial class ActionRunner : IAsyncDisposable
     /// <summary>True while a call for this target is queued or running.</summary>
     public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;
 
+    /// <summary>Completes when the calls queued so far for this target have finished (whatever their outcome).</summary>
+    public Task WhenIdleAsync(ActionKind kind, string target) =>
+        _tails.TryGetValue($"{kind}:{target}", out var tail) ? tail : Task.CompletedTask;
+
     /// <summary>Completes when every call queued so far has finished (tests, shutdown).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(_tails.Values);
 

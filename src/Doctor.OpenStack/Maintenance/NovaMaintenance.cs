@@ -109,6 +109,9 @@ public sealed partial class NovaMaintenance : BackgroundService, IMaintenanceCon
     {
         try
         {
+            // The target's status change queued before this migration (the session enabled a host it just maintained)
+            // must reach Nova first, or Nova's scheduler may refuse the host.
+            await _actions.WhenIdleAsync(ActionKind.ServiceStatus, call.ToHost).WaitAsync(_stopping.Token);
             var report = await _migrator.RunAsync(call, resume, _stopping.Token);
             if (!await _report(report))
                 LogReportIgnored(call.Action, call.InstanceId, call.SessionId);
@@ -226,10 +229,10 @@ public sealed partial class NovaMaintenance : BackgroundService, IMaintenanceCon
         }
     }
 
+    /// <summary>Stops what still runs; safe to call more than once (the container disposes each registration of it).</summary>
     public override void Dispose()
     {
         _stopping.Cancel();
-        _stopping.Dispose();
         base.Dispose();
     }
 

@@ -79,6 +79,9 @@ public sealed class MaintenanceNova : IAsyncDisposable
         }
     }
 
+    /// <summary>When set, a service update waits for it (a slow Nova), after recording <c>(service update held)</c>.</summary>
+    public TaskCompletionSource? ServiceUpdates { get; set; }
+
     public void AddService(string host, string id, bool enabled = true, string? reason = null)
     {
         lock (_gate)
@@ -135,6 +138,13 @@ public sealed class MaintenanceNova : IAsyncDisposable
         app.MapPut("/v2.1/os-services/{id}", async (string id, HttpContext context) =>
         {
             var body = await JsonNode.ParseAsync(context.Request.Body);
+            if (ServiceUpdates is { } gate)
+            {
+                lock (_gate)
+                    _calls.Add("(service update held)");
+                await gate.Task;
+            }
+
             lock (_gate)
             {
                 var service = _services.Values.FirstOrDefault(s => s.Id == id);

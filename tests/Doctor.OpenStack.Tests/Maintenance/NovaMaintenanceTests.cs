@@ -89,6 +89,26 @@ public sealed class NovaMaintenanceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Submit_MigrationToAHostBeingEnabled_WaitsUntilNovaEnabledIt()
+    {
+        // The session maintained fake-b and enabled it, then moves a server there: Nova's scheduler must see it enabled.
+        _rig.Nova.AddService("fake-b", "svc-b", enabled: false, reason: NovaMaintenance.Reason("s-1"));
+        _rig.Nova.AddServer("vm-1", "fake-a");
+        _rig.Nova.ServiceUpdates = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var state = StateWith(Host("fake-a"), Host("fake-b"));
+
+        _rig.Controller.Submit([new MaintenanceCall.EnableHost("s-1", "fake-b"), _rig.Call("vm-1", "LIVE_MIGRATE", "fake-a", "fake-b")], state);
+        for (var i = 0; i < 5_000 && !_rig.Nova.Calls.Contains("(service update held)"); i++)
+            await Task.Delay(1);
+        Assert.Equal(["(service update held)"], _rig.Nova.Calls); // the migration has not been asked for
+        _rig.Nova.ServiceUpdates.SetResult();
+        await _rig.DriveAsync(WhenReportedAsync(1));
+
+        Assert.True(Assert.Single(_rig.Reports).Succeeded);
+        Assert.Equal(["(service update held)", "PUT service fake-b enabled", "POST os-migrateLive fake-b vm-1 (compute 2.56)"], _rig.Nova.Calls);
+    }
+
+    [Fact]
     public async Task Resume_SessionWaitingForAMigration_FollowsItAgainAndReports()
     {
         _rig.Nova.AddServer("vm-1", "fake-b", status: "VERIFY_RESIZE");
