@@ -61,6 +61,7 @@ public sealed class NovaMaintenanceIntegrationTests(ITestOutputHelper output)
         string? a = null, b = null;
         WebApplication? doctor = null;
         await using var receiver = await Receiver.StartAsync();
+        using var dataDir = new TempDirectory();
         try
         {
             await cloud.PrepareHostsAsync([HostA, HostB]);
@@ -73,7 +74,7 @@ public sealed class NovaMaintenanceIntegrationTests(ITestOutputHelper output)
             output.WriteLine($"2 servers ACTIVE in {Stopwatch.GetElapsedTime(bootStarted).TotalSeconds:0.00} s");
             var project = (await cloud.ServerAsync(a))!.ProjectId!;
 
-            doctor = await StartDoctorAsync(queue, transport, log);
+            doctor = await StartDoctorAsync(dataDir.Path, queue, transport, log);
             var api = new DoctorApi(doctor.GetTestClient());
             await api.WaitForAsync(async () => await api.GetAsync($"/v1/servers/{a}") is { } s && s["host"]?.GetValue<string>() == HostA
                 && await api.GetAsync($"/v1/servers/{b}") is { } t && t["host"]?.GetValue<string>() == HostB, "Doctor's map to show both servers");
@@ -196,21 +197,35 @@ public sealed class NovaMaintenanceIntegrationTests(ITestOutputHelper output)
         {
             foreach (var line in log)
                 output.WriteLine(line);
-            if (doctor is not null)
+            // Every step on its own: one that fails must not leave the others' leftovers in the shared cloud.
+            await CleanUpAsync(async () =>
             {
-                await doctor.StopAsync();
-                await doctor.DisposeAsync();
-            }
-
-            await cloud.DeleteServersAsync("osm-it-");
-            await cloud.PrepareHostsAsync([HostA, HostB]);
-            await DeleteQueueAsync(transport, queue);
+                if (doctor is not null)
+                {
+                    await doctor.StopAsync();
+                    await doctor.DisposeAsync();
+                }
+            });
+            await CleanUpAsync(() => cloud.DeleteServersAsync("osm-it-"));
+            await CleanUpAsync(() => cloud.PrepareHostsAsync([HostA, HostB]));
+            await CleanUpAsync(() => DeleteQueueAsync(transport, queue));
         }
     }
 
-    private static async Task<WebApplication> StartDoctorAsync(string queue, string transport, ConcurrentQueue<string> log)
+    private async Task CleanUpAsync(Func<Task> step)
     {
-        var dataDir = Path.Combine(Path.GetTempPath(), "osm-it-" + Guid.NewGuid().ToString("N")[..8]);
+        try
+        {
+            await step();
+        }
+        catch (Exception ex)
+        {
+            output.WriteLine("clean-up step failed: " + ex.Message);
+        }
+    }
+
+    private static async Task<WebApplication> StartDoctorAsync(string dataDir, string queue, string transport, ConcurrentQueue<string> log)
+    {
         var app = DoctorApp.Create(
             [],
             o =>
