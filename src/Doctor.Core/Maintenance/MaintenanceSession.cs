@@ -51,6 +51,11 @@ public sealed record MaintenanceSession
 
     public ImmutableArray<HistoryEntry> History { get; init; } = [];
 
+    /// <summary>Hosts someone else had disabled when the session took them. A session whose migrations the cloud carries
+    /// out gives them back disabled, as the cloud keeps them (Doctor enables in the cloud only what it disabled); the
+    /// embedded controller enables every host it maintained.</summary>
+    public ImmutableSortedSet<string> DisabledBefore { get; init; } = ImmutableSortedSet<string>.Empty;
+
     /// <summary>Whether the projects were already asked to SCALE_IN (asked once per run).</summary>
     public bool ScaledIn { get; init; }
 

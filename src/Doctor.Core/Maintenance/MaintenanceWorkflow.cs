@@ -73,7 +73,7 @@ public static class MaintenanceWorkflow
         {
             if (editor.Map.Host(name) is { } host && (host.Maintenance?.SessionId == session.SessionId || records.ContainsKey(name) && !host.Enabled))
             {
-                editor.Map.PutHost(host with { Enabled = true, Maintenance = null, UpdatedAt = editor.Now });
+                editor.Map.PutHost(host with { Enabled = GivesBackEnabled(session, name), Maintenance = null, UpdatedAt = editor.Now });
                 editor.MaintenanceCalls.Add(new MaintenanceCall.EnableHost(session.SessionId, name));
             }
         }
@@ -197,6 +197,7 @@ public static class MaintenanceWorkflow
         editor.MaintenanceCalls.Add(new MaintenanceCall.DisableHost(s.SessionId, hostName));
         s = Log(s with
         {
+            DisabledBefore = !host.Enabled && host.Maintenance is null ? s.DisabledBefore.Add(hostName) : s.DisabledBefore,
             CurrentHost = hostName,
             HostRecords = s.HostRecords.SetItem(hostName, new HostRecord(HostProgress.GoingToMaintenance) { StartedAt = editor.Now }),
         }, editor.Now, $"emptying host {hostName}");
@@ -319,7 +320,12 @@ public static class MaintenanceWorkflow
         var host = editor.Map.Host(hostName)!;
         editor.Map.PutHost(host with { Enabled = false, Maintenance = new HostMaintenance(MaintenanceState.InMaintenance, s.SessionId, editor.Now), UpdatedAt = editor.Now });
         if (host.Maintenance?.SessionId != s.SessionId)
+        {
             editor.MaintenanceCalls.Add(new MaintenanceCall.DisableHost(s.SessionId, hostName)); // an empty host taken at once
+            if (!host.Enabled && host.Maintenance is null)
+                s = s with { DisabledBefore = s.DisabledBefore.Add(hostName) };
+        }
+
         var started = s.HostRecords.TryGetValue(hostName, out var record) && record.StartedAt is { } at ? at : editor.Now;
         s = s with
         {
@@ -336,7 +342,7 @@ public static class MaintenanceWorkflow
     {
         var hostName = s.CurrentHost!;
         if (editor.Map.Host(hostName) is { } host)
-            editor.Map.PutHost(host with { Enabled = true, Maintenance = null, UpdatedAt = editor.Now });
+            editor.Map.PutHost(host with { Enabled = GivesBackEnabled(s, hostName), Maintenance = null, UpdatedAt = editor.Now });
         editor.MaintenanceCalls.Add(new MaintenanceCall.EnableHost(s.SessionId, hostName));
         var started = s.HostRecords.GetValueOrDefault(hostName)?.StartedAt;
         s = s with
@@ -345,8 +351,15 @@ public static class MaintenanceWorkflow
             HostRecords = s.HostRecords.SetItem(hostName, new HostRecord(HostProgress.Maintained) { StartedAt = started, MaintainedAt = editor.Now }),
         };
         Send(editor, s, new MaintenanceMessage(s.SessionId, null, hostName, "MAINTENANCE_COMPLETE", [], [], null, null, s.Metadata), []);
-        return NextHost(editor, Log(s, editor.Now, $"host {hostName} maintained and enabled"));
+        return NextHost(editor, Log(s, editor.Now, GivesBackEnabled(s, hostName)
+            ? $"host {hostName} maintained and enabled"
+            : $"host {hostName} maintained; it stays disabled, as someone else had disabled it before the session"));
     }
+
+    /// <summary>Whether a host the session gives back is enabled: always with the embedded controller; with the cloud, unless
+    /// someone else had disabled it before (the cloud keeps it disabled, and the map follows the cloud).</summary>
+    private static bool GivesBackEnabled(MaintenanceSession s, string hostName) =>
+        s.Migrations != MigrationControl.Reported || !s.DisabledBefore.Contains(hostName);
 
     /// <summary>Sends the session's current state to each project with its instances and waits for their replies.
     /// A project without a maintenance subscription is not told and not waited for (it does not care).</summary>

@@ -259,6 +259,52 @@ public sealed class MaintenanceControllerTests : IAsyncLifetime
         Assert.All(["compute-1", "compute-2", "compute-3"], h => Assert.True(_s.Host(h).Enabled && _s.Host(h).Maintenance is null));
     }
 
+    [Theory]
+    [InlineData(MigrationControl.Timed, true)]
+    [InlineData(MigrationControl.Reported, false)]
+    public async Task HostSomeoneElseDisabled_IsGivenBackEnabledOnlyByTheEmbeddedController(MigrationControl migrations, bool enabledAfter)
+    {
+        await StartAsync(migrations);
+        await _s.Harness.ExecuteAsync(editor =>
+        {
+            editor.Map.PutHost(TestMap.Host("compute-4") with { Enabled = false }); // an operator's
+            return true;
+        });
+
+        await _s.CreateAsync(hosts: ["compute-4"]); // empty, no project to ask
+        await _s.AdvanceAsync(0);
+        Assert.Equal(MaintenanceState.InMaintenance, _s.Host("compute-4").Maintenance!.State);
+        var session = await _s.AdvanceAsync(2);
+
+        Assert.Equal(HostProgress.Maintained, session.HostRecords["compute-4"].Progress);
+        Assert.Equal(enabledAfter, _s.Host("compute-4").Enabled);
+        Assert.Null(_s.Host("compute-4").Maintenance);
+        Assert.Contains("compute-4", session.DisabledBefore);
+        // The calls go out either way: the cloud's controller knows whose disable it is (Nova: the disabled_reason).
+        Assert.Equal(["disable:compute-4", "enable:compute-4"], _cloud.HostCalls);
+    }
+
+    [Fact]
+    public async Task Cloud_FailedSession_LeavesAHostSomeoneElseDisabledDisabled()
+    {
+        await StartAsync(MigrationControl.Reported);
+        await _s.Harness.ExecuteAsync(editor =>
+        {
+            editor.Map.PutHost(editor.Map.Host("compute-2")! with { Enabled = false });
+            editor.Map.PutHost(editor.Map.Host("compute-1")! with { Enabled = false });
+            return true;
+        });
+        await _s.CreateAsync(hosts: ["compute-2"]);
+        await _s.ReplyAsync("ACK_MAINTENANCE");
+        Assert.Equal("compute-2", _s.Session.CurrentHost);
+
+        var session = await _s.ReplyAsync("NACK_PREPARE_MAINTENANCE");
+
+        Assert.Equal(SessionState.MaintenanceFailed, session.State);
+        Assert.False(_s.Host("compute-2").Enabled);
+        Assert.Null(_s.Host("compute-2").Maintenance);
+    }
+
     /// <summary>A cloud session up to its first migration: vm-stby is cold migrated from compute-2 to compute-3.</summary>
     private async Task<MaintenanceCall.Migrate> StartMigrationAsync()
     {
