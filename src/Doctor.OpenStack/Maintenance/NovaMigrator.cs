@@ -9,7 +9,8 @@ namespace Doctor.OpenStack.Maintenance;
 /// <summary>
 /// Carries out one maintenance migration in Nova and says how it ended. <c>MIGRATE</c> is a cold migration to the host the
 /// workflow chose (<c>migrate</c> with <c>host</c>, 2.56), confirmed once Nova shows <c>VERIFY_RESIZE</c>; <c>LIVE_MIGRATE</c>
-/// is <c>os-migrateLive</c> to that host. Either is done when Nova shows the server <c>ACTIVE</c> with no task on the target.
+/// is <c>os-migrateLive</c> to that host. Either is done when Nova shows the server at rest (<c>ACTIVE</c>, or the
+/// <c>SHUTOFF</c>/<c>PAUSED</c>/<c>SUSPENDED</c> it started in) with no task on the target.
 /// Completion is read by polling the server every <see cref="OpenStackOptions.MigrationPollSeconds"/> until
 /// <see cref="OpenStackOptions.MigrationTimeoutSeconds"/> after the workflow started it. It fails on <c>ERROR</c>, on Nova
 /// refusing the call (4xx), when Nova puts the server back on its source (e.g. "No valid host was found", which Nova
@@ -57,7 +58,7 @@ public sealed partial class NovaMigrator
         if (resume)
         {
             var seen = await TryReadAsync(call.InstanceId, cancellationToken);
-            start = seen is null || seen is { Status: "ACTIVE", TaskState: null } && seen.Host == call.FromHost;
+            start = seen is null || Settled(seen) && seen.Host == call.FromHost;
         }
 
         if (start)
@@ -103,7 +104,7 @@ public sealed partial class NovaMigrator
                     if (!confirmed)
                         confirmed = await ConfirmAsync(call, cancellationToken);
                 }
-                else if (server is { Status: "ACTIVE", TaskState: null })
+                else if (Settled(server))
                 {
                     if (server.Host == call.FromHost || server.Host is null)
                     {
@@ -111,9 +112,9 @@ public sealed partial class NovaMigrator
                         return Failed(call, $"Nova left the server on {call.FromHost} (the {what} to {call.ToHost} failed): {why}");
                     }
 
-                    LogCompleted(what, call.InstanceId, server.Host);
+                    LogCompleted(what, call.InstanceId, server.Status, server.Host);
                     return new MigrationReport(call.SessionId, call.InstanceId, call.StartedAt, true, server.Host,
-                        $"Nova completed the {what}: ACTIVE on {server.Host}");
+                        $"Nova completed the {what}: {server.Status} on {server.Host}");
                 }
             }
             catch (OpenStackException ex) when (!ex.IsPermanent)
@@ -136,13 +137,20 @@ public sealed partial class NovaMigrator
         var attempt = 0;
         return await _issue.ExecuteAsync(async ct =>
         {
-            if (attempt++ > 0 && await TryReadAsync(call.InstanceId, ct) is { } seen && !(seen is { Status: "ACTIVE", TaskState: null } && seen.Host == call.FromHost))
+            if (attempt++ > 0 && await TryReadAsync(call.InstanceId, ct) is { } seen && UnderWay(seen, call))
                 return null;
             return live
                 ? await _nova.LiveMigrateAsync(call.InstanceId, call.ToHost, ct)
                 : await _nova.MigrateAsync(call.InstanceId, call.ToHost, ct);
         }, cancellationToken);
     }
+
+    /// <summary>At rest: no task, in a state a migration starts from and ends in (a stopped server is cold migrated stopped).</summary>
+    private static bool Settled(NovaServer server) => server.TaskState is null && server.Status is "ACTIVE" or "SHUTOFF" or "PAUSED" or "SUSPENDED";
+
+    /// <summary>An earlier attempt reached Nova: the server is migrating or already went.</summary>
+    private static bool UnderWay(NovaServer server, MaintenanceCall.Migrate call) =>
+        server.TaskState is not null || server.Status is "RESIZE" or "VERIFY_RESIZE" or "MIGRATING" || server.Host == call.ToHost;
 
     /// <summary>Confirms the finished cold migration; false to try again at the next reading.</summary>
     private async Task<bool> ConfirmAsync(MaintenanceCall.Migrate call, CancellationToken cancellationToken)
@@ -197,8 +205,8 @@ public sealed partial class NovaMigrator
     [LoggerMessage(Level = LogLevel.Information, Message = "Nova {What} of server {Server} from {From} to {To} started (request {RequestId})")]
     private partial void LogStarted(string what, string server, string from, string to, string requestId);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Nova {What} of server {Server} done: ACTIVE on {Host}")]
-    private partial void LogCompleted(string what, string server, string? host);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Nova {What} of server {Server} done: {Status} on {Host}")]
+    private partial void LogCompleted(string what, string server, string status, string? host);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Action} of server {Server} failed: {Reason}")]
     private partial void LogFailed(string action, string server, string reason);

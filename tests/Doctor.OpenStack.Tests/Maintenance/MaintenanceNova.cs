@@ -232,6 +232,7 @@ public sealed class MaintenanceNova : IAsyncDisposable
     {
         private readonly Queue<(string Status, string? Task, string Host)> _steps = new();
         private int _calls;
+        private string _rest = "ACTIVE";
 
         public string Id { get; } = id;
         public required string Host { get; set; }
@@ -256,6 +257,9 @@ public sealed class MaintenanceNova : IAsyncDisposable
             if (Task is not null)
                 return Results.Json(new JsonObject { ["conflictingRequest"] = new JsonObject { ["message"] = $"Cannot '{LastAction}' instance {Id} while it is in task_state {Task}", ["code"] = 409 } }, statusCode: 409);
             var from = Host;
+            if (live && Status != "ACTIVE")
+                return Results.Json(new JsonObject { ["conflictingRequest"] = new JsonObject { ["message"] = $"Cannot 'os-migrateLive' instance {Id} while it is in vm_state stopped", ["code"] = 409 } }, statusCode: 409);
+            _rest = Status;
             switch (Behaviour)
             {
                 case Behaviour.Refused:
@@ -300,7 +304,7 @@ public sealed class MaintenanceNova : IAsyncDisposable
         {
             if (Status != "VERIFY_RESIZE")
                 return Results.Json(new JsonObject { ["badRequest"] = new JsonObject { ["message"] = "Instance has not been resized.", ["code"] = 400 } }, statusCode: 400);
-            (Status, Task) = ("ACTIVE", null);
+            (Status, Task) = (_rest, null);
             return Results.StatusCode(204);
         }
     }

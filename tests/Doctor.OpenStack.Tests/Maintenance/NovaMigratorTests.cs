@@ -115,6 +115,32 @@ public sealed class NovaMigratorTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Migrate_StoppedServer_IsColdMigratedAndEndsStoppedOnTheTarget()
+    {
+        _rig.Nova.AddServer("vm-1", "fake-a", status: "SHUTOFF");
+
+        var report = await _rig.MigrateAsync(_rig.Call("vm-1", "MIGRATE", "fake-a", "fake-b"));
+
+        Assert.True(report.Succeeded, report.Detail);
+        Assert.Contains("SHUTOFF on fake-b", report.Detail);
+        Assert.Equal(("SHUTOFF", null, "fake-b"), _rig.Nova.ServerOf("vm-1"));
+    }
+
+    [Fact]
+    public async Task Migrate_NovaConflictThatDoesNotPass_FailsWithItsMessageAfterTheAttempts()
+    {
+        _rig.Nova.AddServer("vm-1", "fake-a", status: "SHUTOFF"); // a stopped server cannot be live migrated
+
+        var report = await _rig.MigrateAsync(_rig.Call("vm-1", "LIVE_MIGRATE", "fake-a", "fake-b"));
+
+        Assert.False(report.Succeeded);
+        Assert.Contains("Nova refused the live migration to fake-b", report.Detail);
+        Assert.Contains("409", report.Detail);
+        Assert.Contains("vm_state stopped", report.Detail);
+        Assert.Equal(3, _rig.Nova.Calls.Count); // Doctor:OpenStack:ActionAttempts (3 here): a 409 may pass, so it is retried
+    }
+
+    [Fact]
     public async Task Migrate_ServerDeletedMeanwhile_Fails()
     {
         var report = await _rig.MigrateAsync(_rig.Call("vm-gone", "MIGRATE", "fake-a", "fake-b"));
