@@ -18,7 +18,9 @@ public sealed partial class CloudSync(
     TimeProvider time, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<CloudSync>();
+    private static readonly TimeSpan GroupRefreshDelay = TimeSpan.FromSeconds(1);
     private NotificationConsumer? _consumer;
+    private int _groupRefreshQueued;
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -34,6 +36,7 @@ public sealed partial class CloudSync(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        actions.Succeeded = RememberForcedAsync;
         if (!string.IsNullOrWhiteSpace(options.TransportUrl))
             await StartConsumerAsync(stoppingToken);
         try
@@ -85,19 +88,46 @@ public sealed partial class CloudSync(
             LogRepaired(counts.Added, counts.Updated, counts.Removed);
 
         if (options.ForceDown)
+            RepairForcedDown(snapshot);
+        return counts;
+    }
+
+    /// <summary>
+    /// Nova and Doctor disagree about a forced-down host only when a call was lost (Doctor stopped before it completed,
+    /// Nova was unreachable past the retries): Doctor holds the host down while Nova shows it up → force it down again;
+    /// Doctor recovered a host it had forced down (the map remembers which) while Nova still shows it forced → un-force.
+    /// A host someone else forced down in Nova is left alone.
+    /// </summary>
+    private void RepairForcedDown(CloudSnapshot snapshot)
+    {
+        var hosts = engine.State.Map.Hosts;
+        foreach (var compute in snapshot.Computes)
         {
-            var state = engine.State.Map;
-            foreach (var compute in snapshot.Computes)
+            if (hosts.Get(compute.Host) is not { } host || actions.IsBusy(ActionKind.ForceDown, host.Name))
+                continue;
+            var forcedByDoctor = host.Metadata.ContainsKey(MapSync.ForcedByDoctorKey);
+            if (host.ForcedDown && !compute.ForcedDown || !host.ForcedDown && compute.ForcedDown && forcedByDoctor)
             {
-                if (!compute.ForcedDown && state.Hosts.Get(compute.Host) is { ForcedDown: true } held && !actions.IsBusy(ActionKind.ForceDown, held.Name))
-                {
-                    status.CountForceDownRepaired();
-                    _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, held.Name, "true", compute.Id, null));
-                }
+                status.CountForceDownRepaired();
+                _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, host.Name, host.ForcedDown ? "true" : "false", compute.Id, null));
             }
         }
+    }
 
-        return counts;
+    /// <summary>Keeps in the map (persisted) whether Doctor is the one who forced a host down in Nova.</summary>
+    private Task RememberForcedAsync(ControllerAction action)
+    {
+        if (action.Kind != ActionKind.ForceDown)
+            return Task.CompletedTask;
+        var forced = action.Value == "true";
+        return engine.ExecuteAsync(editor =>
+        {
+            if (editor.Map.Host(action.Target) is not { } host || host.Metadata.ContainsKey(MapSync.ForcedByDoctorKey) == forced)
+                return false;
+            var metadata = forced ? host.Metadata.SetItem(MapSync.ForcedByDoctorKey, "true") : host.Metadata.Remove(MapSync.ForcedByDoctorKey);
+            editor.Map.PutHost(host with { Metadata = metadata });
+            return true;
+        });
     }
 
     private async Task StartConsumerAsync(CancellationToken stoppingToken)
@@ -131,6 +161,33 @@ public sealed partial class CloudSync(
             return total;
         });
         status.Notified(counts, time.GetUtcNow());
+        if (counts.Added > 0 && changes.Any(c => c is CloudChange.ServerSeen))
+            RefreshGroupsSoon();
+    }
+
+    /// <summary>
+    /// Servers that just appeared may belong to a server group, which no notification carries: one read of the groups a
+    /// second later (one read for a whole burst of new servers) fills it in.
+    /// </summary>
+    private void RefreshGroupsSoon()
+    {
+        if (Interlocked.Exchange(ref _groupRefreshQueued, 1) == 1)
+            return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(GroupRefreshDelay, time);
+                Interlocked.Exchange(ref _groupRefreshQueued, 0);
+                var groups = await nova.ServerGroupsAsync(CancellationToken.None);
+                await engine.ExecuteAsync(editor => MapSync.ApplyGroups(editor.Map, groups, editor.Now));
+            }
+            catch (Exception ex) when (ex is OpenStackException or HttpRequestException or Doctor.Storage.StoreUnavailableException)
+            {
+                Interlocked.Exchange(ref _groupRefreshQueued, 0);
+                LogReconcileFailed("reading server groups: " + ex.Message); // the next reconciliation sets them
+            }
+        });
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
