@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Doctor.OpenStack.Maintenance;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
 using Microsoft.Extensions.Logging;
@@ -95,6 +96,10 @@ public sealed partial class ActionRunner : IAsyncDisposable
     /// <summary>When the last call for this target ended (whatever its outcome); null when there was none.</summary>
     public DateTimeOffset? LastFinished(ActionKind kind, string target) =>
         _finished.TryGetValue($"{kind}:{target}", out var at) ? at : null;
+
+    /// <summary>Completes when the calls queued so far for this target have finished (whatever their outcome).</summary>
+    public Task WhenIdleAsync(ActionKind kind, string target) =>
+        _tails.TryGetValue($"{kind}:{target}", out var tail) ? tail : Task.CompletedTask;
 
     /// <summary>Completes when every call queued so far has finished (tests, shutdown).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(_tails.Values);
@@ -218,7 +223,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
         ActionKind.ForceDown => _nova.SetForcedDownAsync(action.ServiceId!, action.Value == "true", cancellationToken),
         ActionKind.ResetState => _nova.ResetStateAsync(action.Target, action.Value, cancellationToken),
         ActionKind.DataPlaneStatus => _neutron.SetDataPlaneStatusAsync(action.Target, action.Value, cancellationToken),
-        _ => _nova.SetEnabledAsync(action.ServiceId!, action.Value == "enabled", "Doctor maintenance", cancellationToken),
+        _ => NovaHostStatus.ApplyAsync(_nova, action.Target, action.Value == "enabled", action.Reason ?? NovaMaintenance.ReasonPrefix, _logger, cancellationToken),
     };
 
     private static bool IsUnforceRefused(OpenStackException ex) =>

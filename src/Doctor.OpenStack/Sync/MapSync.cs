@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Doctor.Inventory;
+using Doctor.OpenStack.Maintenance;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
 using Doctor.Serialization;
@@ -66,7 +67,10 @@ public static class MapSync
             }
 
             hosts.Add(compute.Host);
-            counts += PutHost(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown), readAt, readAt, doctorHoldsDown);
+            counts += PutHost(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown)
+            {
+                DisabledReason = compute.DisabledReason,
+            }, readAt, readAt, doctorHoldsDown);
         }
 
         var servers = new HashSet<string>(StringComparer.Ordinal);
@@ -190,8 +194,11 @@ public static class MapSync
             updated = updated with { Metadata = updated.Metadata.SetItem(ServiceIdKey, seen.ServiceId).SetItem(SourceKey, Source) };
         if (Identifier(seen.Zone) is { } zone && zone != existing.Zone)
             updated = updated with { Zone = zone };
-        // A maintenance session owns a host's enabled status while it runs; otherwise the cloud's status is the truth.
-        if (seen.Enabled is { } enabled && enabled != existing.Enabled && existing.Maintenance is null)
+        // A maintenance session owns a host's enabled status while it runs; otherwise the cloud's status is the truth, except
+        // that a host Doctor's maintenance disabled is Doctor's to enable: a snapshot read while that enable is on its way
+        // (or before a retry of it) must not take the host away from the next step of a session.
+        if (seen.Enabled is { } enabled && enabled != existing.Enabled && existing.Maintenance is null
+            && !(!enabled && NovaMaintenance.IsDoctors(seen.DisabledReason)))
             updated = updated with { Enabled = enabled };
         // Forced down in Nova by someone else than Doctor (or lifted there): mirrored, unless Doctor holds the host itself.
         if (seen.ForcedDown is { } cloudForced && cloudForced != existing.ForcedDown && doctorHoldsDown is not null && !doctorHoldsDown(existing.Name))

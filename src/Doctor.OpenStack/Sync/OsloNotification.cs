@@ -94,7 +94,10 @@ public static class OsloNotification
             return [];
         var disabled = Flag(data["disabled"]);
         var forced = Flag(data["forced_down"]);
-        return [new CloudChange.ComputeSeen(host, Text(data["uuid"]), Text(data["availability_zone"]), disabled is null ? null : !disabled, forced)];
+        return [new CloudChange.ComputeSeen(host, Text(data["uuid"]), Text(data["availability_zone"]), disabled is null ? null : !disabled, forced)
+        {
+            DisabledReason = Text(data["disabled_reason"]),
+        }];
     }
 
     private static IReadOnlyList<CloudChange> Port(string eventType, JsonNode payload)
