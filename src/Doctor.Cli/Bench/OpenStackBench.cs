@@ -36,6 +36,7 @@ public static class OpenStackBench
         var total = Stopwatch.StartNew();
         using var cloud = BenchCloud.Connect(settings);
         await using var receiver = await WebhookReceiver.StartAsync();
+        await WarmUpAsync(receiver.Url, ct);
         var servers = new List<string>();
         string? alarmId = null;
         var series = new List<Series>();
@@ -67,6 +68,17 @@ public static class OpenStackBench
     }
 
     // ---------------------------------------------------------------- setup and cleanup
+
+    /// <summary>One request through the receiver before anything is timed: its first request compiles the endpoint and
+    /// Kestrel's paths (~100 ms on this machine), which would otherwise land on the first run's arrivals.</summary>
+    private static async Task WarmUpAsync(string url, CancellationToken ct)
+    {
+        using var http = new HttpClient();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await http.PostAsync(url + "/warmup", new StringContent("{}", Encoding.UTF8, "application/json"), ct);
+        }
+    }
 
     /// <summary>Leftovers of a bench that died: its servers on the host, its alarms, the host forced down.</summary>
     private static async Task PrepareAsync(BenchCloud cloud, string host, CancellationToken ct)
@@ -181,7 +193,9 @@ public static class OpenStackBench
 
     // ---------------------------------------------------------------- one VM count
 
-    private sealed record Series(int Vms, List<RunResult> Runs, int Incomplete, TimeSpan DoctorStartup);
+    /// <param name="Plain">Runs without the Nova poller: (a), (b) and Doctor's calls as they are without extra load on nova-api.</param>
+    /// <param name="Polled">Runs with the poller: (c), and (a), (b) again to show what polling costs the other paths.</param>
+    private sealed record Series(int Vms, List<RunResult> Plain, List<RunResult> Polled, int Incomplete, TimeSpan DoctorStartup);
 
     /// <summary>What one measured run saw; times in ms after the event's POST started (Doctor's calls: after it received it).</summary>
     private sealed record RunResult
@@ -196,13 +210,20 @@ public static class OpenStackBench
         public int NovaPolls { get; set; }
         public double NovaPollMs { get; set; }
         public double? Delivered { get; set; }
+        public double? Sent { get; set; }
+        public double? Built { get; set; }
         public double? ForceDown { get; set; }
         public double? ResetFirst { get; set; }
         public double? ResetLast { get; set; }
         public int ResetsFailed { get; set; }
         public double? Recovery { get; set; }
 
-        public bool Complete(bool polled) => Owner is not null && AodhLast is not null && (!polled || NovaDown is not null);
+        /// <summary>The machine's 1-minute load average when the run started (2 shared cores: above ~2, others were busy too).</summary>
+        public double? Load { get; set; }
+
+        public bool Polled { get; init; }
+
+        public bool Complete => Owner is not null && AodhLast is not null && (!Polled || NovaDown is not null);
     }
 
     private static async Task<Series> MeasureCountAsync(BenchCloud cloud, WebhookReceiver receiver, List<string> servers, string queue, OpenStackBenchOptions o, CancellationToken ct)
@@ -231,26 +252,32 @@ public static class OpenStackBench
             using (var tenant = new DoctorClient(server.Url, token!["token"]!.GetValue<string>()))
                 await tenant.PostAsync("/v1/subscriptions", new { callback_url = receiver.Url + "/doctor" }, ct);
 
-            var runs = new List<RunResult>();
+            // Polling Nova's server list loads nova-api, the same single worker that serves Doctor's force-down and reset-state
+            // calls, so it slows the Aodh path: runs without and with the poller alternate, and each measure is read from its kind.
+            var plain = new List<RunResult>();
+            var polled = new List<RunResult>();
             var incomplete = 0;
+            var kinds = o.NovaPollMs >= 0 ? new[] { false, true } : [false];
             for (var run = 0; run < o.Warmup + o.Runs; run++)
             {
-                var result = await RunOnceAsync(cloud, admin, receiver, ids, o, $"{queue}-{servers.Count}-{run}", ct);
-                var polled = o.NovaPollMs >= 0;
-                var label = run < o.Warmup ? "warm-up" : "run";
-                Console.WriteLine(
-                    $"    {label} {run + 1 - (run < o.Warmup ? 0 : o.Warmup),2}: owner {Ms(result.Owner)}  aodh first {Ms(result.AodhFirst)} last {Ms(result.AodhLast)} ({result.AodhWebhooks} webhooks)" +
-                    (polled ? $"  nova DOWN {Ms(result.NovaDown)} ({result.NovaPolls} polls)" : "") +
-                    $"  force-down {Ms(result.ForceDown)}  last reset {Ms(result.ResetLast)}  recovery {Ms(result.Recovery)}");
-                if (run < o.Warmup)
-                    continue;
-                if (result.Complete(polled))
-                    runs.Add(result);
-                else
-                    incomplete++;
+                foreach (var poll in kinds)
+                {
+                    var result = await RunOnceAsync(cloud, admin, receiver, ids, o, poll, $"{queue}-{servers.Count}-{run}-{(poll ? "p" : "n")}", ct);
+                    var label = run < o.Warmup ? $"warm-up {run + 1,2}" : $"run {run + 1 - o.Warmup,2}";
+                    Console.WriteLine(
+                        $"    {label}{(poll ? "P" : " ")}: 202 {Ms(result.Accepted)}  owner {Ms(result.Owner)} (built {Ms(result.Built)} sent {Ms(result.Sent)})  aodh first {Ms(result.AodhFirst)} last {Ms(result.AodhLast)} ({result.AodhWebhooks} webhooks)" +
+                        (poll ? $"  nova DOWN {Ms(result.NovaDown)} ({result.NovaPolls} polls)" : "") +
+                        $"  force-down {Ms(result.ForceDown)}  last reset {Ms(result.ResetLast)}  recovery {Ms(result.Recovery)}  load {result.Load:0.0}");
+                    if (run < o.Warmup)
+                        continue;
+                    if (!result.Complete)
+                        incomplete++;
+                    else
+                        (poll ? polled : plain).Add(result);
+                }
             }
 
-            return new Series(servers.Count, runs, incomplete, startup);
+            return new Series(servers.Count, plain, polled, incomplete, startup);
         }
         finally
         {
@@ -368,16 +395,16 @@ public static class OpenStackBench
     }
 
     private static async Task<RunResult> RunOnceAsync(
-        BenchCloud cloud, DoctorClient admin, WebhookReceiver receiver, HashSet<string> ids, OpenStackBenchOptions o, string eventId, CancellationToken ct)
+        BenchCloud cloud, DoctorClient admin, WebhookReceiver receiver, HashSet<string> ids, OpenStackBenchOptions o, bool pollNova, string eventId, CancellationToken ct)
     {
-        var result = new RunResult();
+        var result = new RunResult { Load = Load1(), Polled = pollNova };
         var startUtc = DateTime.UtcNow.AddMilliseconds(-5); // Nova's timestamps have µs; a little slack for clock reads
         var start = Stopwatch.GetTimestamp();
         var watch = new RunWatch(ids, start, startUtc);
         receiver.OnReceived = watch.Offer;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(o.RunTimeoutSeconds));
-        var poll = o.NovaPollMs >= 0 ? PollHostStatusAsync(cloud, o.Host, ids, start, o.NovaPollMs, result, timeout.Token) : Task.CompletedTask;
+        var poll = pollNova ? PollHostStatusAsync(cloud, o.Host, ids, start, o.NovaPollMs, result, timeout.Token) : Task.CompletedTask;
 
         using (var response = await admin.Http.PostAsync("v1/events", new StringContent(EventJson(eventId + "-down", "compute.host.down", o.Host), Encoding.UTF8, "application/json"), ct))
         {
@@ -477,6 +504,9 @@ public static class OpenStackBench
                 var calls = (timeline?["controller_actions"]?.AsArray() ?? []).OfType<JsonObject>().ToList();
                 var delivered = (timeline?["deliveries"]?.AsArray() ?? []).Select(d => d?["delivered_ms"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
                 result.Delivered = delivered.Count > 0 ? delivered.Max() : null;
+                var sent = (timeline?["deliveries"]?.AsArray() ?? []).Select(d => d?["sent_ms"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
+                result.Sent = sent.Count > 0 ? sent.Max() : null;
+                result.Built = (timeline?["checkpoints"]?.AsArray() ?? []).FirstOrDefault(c => c?["name"]?.GetValue<string>() == "notification_built")?["ms"] is JsonValue built ? built.GetValue<double>() : null;
                 double? At(JsonObject c) => c["completed_ms"] is JsonValue v ? v.GetValue<double>() : null;
                 var forced = calls.Where(c => c["action"]?.GetValue<string>() == "nova.force_down=true").Select(At).FirstOrDefault();
                 var resets = calls.Where(c => c["action"]?.GetValue<string>() == "nova.reset_state=error").ToList();
@@ -512,38 +542,50 @@ public static class OpenStackBench
 
     // ---------------------------------------------------------------- report
 
-    private static readonly (string Key, string Label, Func<RunResult, double?> Value)[] Measures =
+    /// <summary>A reported measure: its JSON key, its label, which runs it is read from (polled or not) and its value.</summary>
+    private sealed record Measure(string Key, string Label, bool FromPolled, Func<RunResult, double?> Value);
+
+    private static readonly Measure[] Measures =
     [
-        ("accepted_ms", "Doctor 202 (event durable)", r => r.Accepted),
-        ("owner_notified_ms", "(a) owner told by Doctor, all VMs", r => r.Owner),
-        ("aodh_first_ms", "(b) Aodh webhook, first VM", r => r.AodhFirst),
-        ("aodh_last_ms", "(b) Aodh webhook, every VM", r => r.AodhLast),
-        ("nova_host_status_down_ms", "(c) Nova API host_status DOWN, all VMs", r => r.NovaDown),
-        ("nova_host_status_down_request_sent_ms", "    (that poll's request sent at)", r => r.NovaDownSent),
-        ("nova_poll_round_trip_ms", "    Nova poll round trip (mean per run)", r => r.NovaPolls > 0 ? r.NovaPollMs : null),
-        ("doctor_delivered_ms", "Doctor timeline: delivered (2xx)", r => r.Delivered),
-        ("doctor_force_down_done_ms", "Doctor timeline: nova.force_down=true done", r => r.ForceDown),
-        ("doctor_reset_state_first_done_ms", "Doctor timeline: first nova.reset_state=error done", r => r.ResetFirst),
-        ("doctor_reset_state_last_done_ms", "Doctor timeline: last nova.reset_state=error done", r => r.ResetLast),
-        ("recovery_ms", "recovery: host.up → Nova ACTIVE/UP", r => r.Recovery),
+        new("accepted_ms", "Doctor 202 (event durable)", false, r => r.Accepted),
+        new("owner_notified_ms", "(a) owner told by Doctor, all VMs", false, r => r.Owner),
+        new("aodh_first_ms", "(b) Aodh webhook, first VM", false, r => r.AodhFirst),
+        new("aodh_last_ms", "(b) Aodh webhook, every VM", false, r => r.AodhLast),
+        new("doctor_notification_built_ms", "Doctor timeline: notification built", false, r => r.Built),
+        new("doctor_delivered_ms", "Doctor timeline: delivered (2xx)", false, r => r.Delivered),
+        new("doctor_force_down_done_ms", "Doctor timeline: nova.force_down=true done", false, r => r.ForceDown),
+        new("doctor_reset_state_first_done_ms", "Doctor timeline: first nova.reset_state=error done", false, r => r.ResetFirst),
+        new("doctor_reset_state_last_done_ms", "Doctor timeline: last nova.reset_state=error done", false, r => r.ResetLast),
+        new("recovery_ms", "recovery: host.up → Nova ACTIVE/UP", false, r => r.Recovery),
+        new("load_average_1m", "machine load average (1 min) at the run's start", false, r => r.Load),
+        new("nova_host_status_down_ms", "(c) Nova API host_status DOWN, all VMs [polled runs]", true, r => r.NovaDown),
+        new("nova_host_status_down_request_sent_ms", "    that poll's request was sent at", true, r => r.NovaDownSent),
+        new("nova_poll_round_trip_ms", "    Nova poll round trip (mean of a run)", true, r => r.NovaPolls > 0 ? r.NovaPollMs : null),
+        new("polled_owner_notified_ms", "    (a) owner told, while Nova was polled", true, r => r.Owner),
+        new("polled_aodh_first_ms", "    (b) Aodh first VM, while Nova was polled", true, r => r.AodhFirst),
+        new("polled_aodh_last_ms", "    (b) Aodh every VM, while Nova was polled", true, r => r.AodhLast),
+        new("polled_doctor_reset_state_last_done_ms", "    last reset-state done, while Nova was polled", true, r => r.ResetLast),
+        new("polled_load_average_1m", "    load average at the start of polled runs", true, r => r.Load),
     ];
+
+    private static Percentiles Of(Series s, Measure m) => Percentiles.Of((m.FromPolled ? s.Polled : s.Plain).Select(m.Value).OfType<double>().ToList());
 
     private static void Report(OpenStackBenchOptions o, BenchCloudSettings settings, List<Series> series, TimeSpan elapsed)
     {
         Console.WriteLine();
-        Console.WriteLine($"OpenStack side by side — ms from the compute.host.down POST, p50 / p95 / max (n), {o.Runs} runs per VM count");
+        Console.WriteLine($"OpenStack side by side — ms from the compute.host.down POST, p50 / p95 / max (n), {o.Runs} runs per VM count{(o.NovaPollMs >= 0 ? " and as many with Nova polled" : "")}");
         foreach (var s in series)
         {
             Console.WriteLine($"  {s.Vms} VMs on {o.Host}{(s.Incomplete > 0 ? $" ({s.Incomplete} incomplete runs left out)" : "")}:");
-            foreach (var (_, label, value) in Measures)
+            foreach (var m in Measures)
             {
-                var p = Percentiles.Of(s.Runs.Select(value).OfType<double>().ToList());
+                var p = Of(s, m);
                 if (p.Count > 0)
-                    Console.WriteLine($"    {label,-52} {p.P50,9:0.0} / {p.P95,9:0.0} / {p.Max,9:0.0}  (n={p.Count})");
+                    Console.WriteLine($"    {m.Label,-56} {p.P50,9:0.0} / {p.P95,9:0.0} / {p.Max,9:0.0}  (n={p.Count})");
             }
 
-            var (first, last) = Ratios(s);
-            Console.WriteLine($"    Aodh path ÷ Doctor (p50 of per-run ratios): first VM {first.P50:0}×, every VM {last.P50:0}×;  Aodh webhooks per run p50 {Percentiles.Of(s.Runs.Select(r => (double)r.AodhWebhooks).ToList()).P50:0} for {s.Vms} VMs");
+            var (first, last) = Ratios(s.Plain);
+            Console.WriteLine($"    Aodh path ÷ Doctor (p50 of per-run ratios): first VM {first.P50:0}×, every VM {last.P50:0}×;  Aodh webhooks per run p50 {Webhooks(s).P50:0} for {s.Vms} VMs");
         }
 
         Console.WriteLine($"  total {elapsed.TotalMinutes:0.0} min");
@@ -556,7 +598,7 @@ public static class OpenStackBench
             ["machine"] = new JsonObject
             {
                 ["cores"] = Environment.ProcessorCount, ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
-                ["runtime"] = Environment.Version.ToString(), ["load_average"] = LoadAverage(),
+                ["runtime"] = Environment.Version.ToString(), ["load_average_at_end"] = LoadAverage(),
             },
             ["settings"] = new JsonObject
             {
@@ -565,19 +607,26 @@ public static class OpenStackBench
                 ["auth_url"] = settings.AuthUrl, ["tenant_project"] = settings.TenantProject,
                 ["doctor"] = "OpenStack mode, ResetServerState=true, ForceDown=true, ActionConcurrency default (8)",
                 ["aodh_alarm"] = "event, compute.instance.update, traits.state == error, repeat_actions",
+                ["runs_note"] = "plain runs and runs polling Nova alternate; polled_* and nova_* measures come from the polled runs",
             },
             ["series"] = new JsonArray(series.Select(s =>
             {
-                var (first, last) = Ratios(s);
-                var node = new JsonObject { ["vms"] = s.Vms, ["n"] = s.Runs.Count, ["incomplete_runs"] = s.Incomplete, ["doctor_startup_s"] = Math.Round(s.DoctorStartup.TotalSeconds, 2) };
-                foreach (var (key, _, value) in Measures)
-                    node[key] = Percentiles.Of(s.Runs.Select(value).OfType<double>().ToList()).ToJson();
+                var (first, last) = Ratios(s.Plain);
+                var node = new JsonObject
+                {
+                    ["vms"] = s.Vms, ["n"] = s.Plain.Count, ["n_polled"] = s.Polled.Count, ["incomplete_runs"] = s.Incomplete,
+                    ["doctor_startup_s"] = Math.Round(s.DoctorStartup.TotalSeconds, 2),
+                };
+                foreach (var m in Measures)
+                    node[m.Key] = Of(s, m).ToJson();
                 node["ratio_aodh_first_to_owner"] = first.ToJson();
                 node["ratio_aodh_last_to_owner"] = last.ToJson();
-                node["aodh_webhooks_per_run"] = Percentiles.Of(s.Runs.Select(r => (double)r.AodhWebhooks).ToList()).ToJson();
-                node["reset_state_failures"] = s.Runs.Sum(r => r.ResetsFailed);
-                node["raw"] = new JsonArray(s.Runs.Select(r => (JsonNode)new JsonObject(Measures
-                    .Select(m => KeyValuePair.Create(m.Key, (JsonNode?)(m.Value(r) is { } v ? Math.Round(v, 3) : null))))).ToArray());
+                node["aodh_webhooks_per_run"] = Webhooks(s).ToJson();
+                node["reset_state_failures"] = s.Plain.Concat(s.Polled).Sum(r => r.ResetsFailed);
+                node["raw"] = new JsonArray(s.Plain.Concat(s.Polled).Select(r => (JsonNode)new JsonObject(Measures
+                    .Where(m => !m.Key.StartsWith("polled_", StringComparison.Ordinal))
+                    .Select(m => KeyValuePair.Create(m.Key, (JsonNode?)(m.Value(r) is { } v ? Math.Round(v, 3) : null)))
+                    .Append(KeyValuePair.Create("polled", (JsonNode?)r.Polled)))).ToArray());
                 return (JsonNode)node;
             }).ToArray()),
         };
@@ -588,9 +637,14 @@ public static class OpenStackBench
         Console.WriteLine($"  written to {o.JsonPath}");
     }
 
-    private static (Percentiles First, Percentiles Last) Ratios(Series s) => (
-        Percentiles.Of(s.Runs.Where(r => r.Owner > 0 && r.AodhFirst is not null).Select(r => r.AodhFirst!.Value / r.Owner!.Value).ToList()),
-        Percentiles.Of(s.Runs.Where(r => r.Owner > 0 && r.AodhLast is not null).Select(r => r.AodhLast!.Value / r.Owner!.Value).ToList()));
+    private static Percentiles Webhooks(Series s) => Percentiles.Of(s.Plain.Concat(s.Polled).Select(r => (double)r.AodhWebhooks).ToList());
+
+    private static (Percentiles First, Percentiles Last) Ratios(List<RunResult> runs) => (
+        Percentiles.Of(runs.Where(r => r.Owner > 0 && r.AodhFirst is not null).Select(r => r.AodhFirst!.Value / r.Owner!.Value).ToList()),
+        Percentiles.Of(runs.Where(r => r.Owner > 0 && r.AodhLast is not null).Select(r => r.AodhLast!.Value / r.Owner!.Value).ToList()));
+
+    private static double? Load1() =>
+        File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture, out var load) ? load : null;
 
     private static string? LoadAverage() => File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : null;
 }
