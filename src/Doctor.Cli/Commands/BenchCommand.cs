@@ -90,12 +90,13 @@ public static class BenchCommand
         };
         openstack.Validators.Add(result =>
         {
-            if (VmCounts(result.GetValue(osVms) ?? "") is null)
+            // A validator sees no default values: only a given --vms is checked here.
+            if (result.GetResult(osVms) is { Implicit: false } && VmCounts(result.GetValue(osVms) ?? "") is null)
                 result.AddError("--vms must be a comma-separated list of counts between 1 and 1000, e.g. 1,10,50");
         });
         openstack.SetAction((result, cancellationToken) => OpenStackBench.RunAsync(
             new OpenStackBenchOptions(
-                VmCounts(result.GetValue(osVms)!)!, Positive(result.GetValue(osRuns)), NotNegative(result.GetValue(osWarmup)), result.GetValue(osJson),
+                VmCounts(result.GetValue(osVms) ?? "1,10,50") ?? [1, 10, 50], Positive(result.GetValue(osRuns)), NotNegative(result.GetValue(osWarmup)), result.GetValue(osJson),
                 Math.Max(-1, result.GetValue(osPoll)), result.GetValue(osHost)!, Positive(result.GetValue(osTimeout))),
             cancellationToken));
         return new Command("bench", "Benchmarks") { fault, engine, ingest, scale, openstack };
