@@ -585,7 +585,7 @@ public static class OpenStackBench
             }
 
             var (first, last) = Ratios(s.Plain);
-            Console.WriteLine($"    Aodh path ÷ Doctor (p50 of per-run ratios): first VM {first.P50:0}×, every VM {last.P50:0}×;  Aodh webhooks per run p50 {Webhooks(s).P50:0} for {s.Vms} VMs");
+            Console.WriteLine($"    Aodh path ÷ Doctor, per run: first VM p50 {first.P50:0}× (lowest {MinRatio(s.Plain, r => r.AodhFirst):0.0}×), every VM p50 {last.P50:0}× (lowest {MinRatio(s.Plain, r => r.AodhLast):0.0}×);  Aodh webhooks per run p50 {Webhooks(s).P50:0} for {s.Vms} VMs");
         }
 
         Console.WriteLine($"  total {elapsed.TotalMinutes:0.0} min");
@@ -620,7 +620,9 @@ public static class OpenStackBench
                 foreach (var m in Measures)
                     node[m.Key] = Of(s, m).ToJson();
                 node["ratio_aodh_first_to_owner"] = first.ToJson();
+                node["ratio_aodh_first_to_owner"]!["min"] = Math.Round(MinRatio(s.Plain, r => r.AodhFirst), 2);
                 node["ratio_aodh_last_to_owner"] = last.ToJson();
+                node["ratio_aodh_last_to_owner"]!["min"] = Math.Round(MinRatio(s.Plain, r => r.AodhLast), 2);
                 node["aodh_webhooks_per_run"] = Webhooks(s).ToJson();
                 node["reset_state_failures"] = s.Plain.Concat(s.Polled).Sum(r => r.ResetsFailed);
                 node["raw"] = new JsonArray(s.Plain.Concat(s.Polled).Select(r => (JsonNode)new JsonObject(Measures
@@ -642,6 +644,13 @@ public static class OpenStackBench
     private static (Percentiles First, Percentiles Last) Ratios(List<RunResult> runs) => (
         Percentiles.Of(runs.Where(r => r.Owner > 0 && r.AodhFirst is not null).Select(r => r.AodhFirst!.Value / r.Owner!.Value).ToList()),
         Percentiles.Of(runs.Where(r => r.Owner > 0 && r.AodhLast is not null).Select(r => r.AodhLast!.Value / r.Owner!.Value).ToList()));
+
+    /// <summary>The lowest per-run ratio of an Aodh time to the owner's notification (NaN without runs).</summary>
+    private static double MinRatio(List<RunResult> runs, Func<RunResult, double?> aodh)
+    {
+        var ratios = runs.Where(r => r.Owner > 0 && aodh(r) is not null).Select(r => aodh(r)!.Value / r.Owner!.Value).ToList();
+        return ratios.Count > 0 ? ratios.Min() : double.NaN;
+    }
 
     private static double? Load1() =>
         File.Exists("/proc/loadavg") && double.TryParse(File.ReadAllText("/proc/loadavg").Split(' ')[0], CultureInfo.InvariantCulture, out var load) ? load : null;
