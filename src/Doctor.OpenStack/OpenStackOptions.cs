@@ -54,7 +54,8 @@ public sealed class OpenStackOptions
     /// <summary>Seconds the start waits for the first snapshot before serving from the stored map. Default 60.</summary>
     public double StartupSnapshotSeconds { get; set; } = 60;
 
-    /// <summary>Controller calls (force-down, reset-state, data plane status) in flight at once. Default 8.</summary>
+    /// <summary>Controller calls on servers and ports (reset-state, data plane status) in flight at once. Default 8. Hosts' calls
+    /// (force-down, enabled status) have as many slots of their own, so a host is never fenced behind its servers' calls.</summary>
     public int ActionConcurrency { get; set; } = 8;
 
     /// <summary>Timeout of one API call, seconds. Default 10.</summary>

@@ -81,7 +81,7 @@ public static class OpenStackServices
         UseCookies = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         ConnectTimeout = TimeSpan.FromSeconds(options.CallTimeoutSeconds),
-        MaxConnectionsPerServer = Math.Max(4, options.ActionConcurrency),
+        MaxConnectionsPerServer = Math.Max(4, 2 * options.ActionConcurrency + 2), // servers' calls, hosts' calls (own slots), reads
     })
     { Timeout = Timeout.InfiniteTimeSpan });
 }
