@@ -75,6 +75,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
     /// <summary>The value of the newest call queued for <paramref name="target"/> since the start, or null.</summary>
     public string? LastDecided(ActionKind kind, string target) => _lastDecided.GetValueOrDefault($"{kind}:{target}");
 
+    /// <summary>Called after each successful call (CloudSync records in the map which hosts Doctor forced down in Nova).</summary>
+    public Func<ControllerAction, Task>? Succeeded { get; set; }
+
     /// <summary>True while a call for this target is queued or running.</summary>
     public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;
 
@@ -86,6 +89,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
         try
         {
             var token = _stopping.Token;
+            DateTimeOffset? firstRefusal = null;
             while (true)
             {
                 if (_generations.GetValueOrDefault(action.Key) != generation)
@@ -99,6 +103,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
                     Interlocked.Increment(ref _succeeded);
                     action.Timeline?.CallCompleted(action.Name, action.Target, true, null);
                     LogDone(action.Name, action.Target);
+                    await NotifySucceededAsync(action);
                     return;
                 }
                 catch (OpenStackException ex) when (IsUnforceRefused(ex))
@@ -119,6 +124,16 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
                 // Nova: "Unable to force up host … as 'done' evacuation migration records remain … Ensure the compute service
                 // has been restarted". Only a restart of that nova-compute clears them; keep asking until it has.
+                firstRefusal ??= _time.GetUtcNow();
+                if (_time.GetUtcNow() - firstRefusal >= TimeSpan.FromHours(_options.UnforceGiveUpHours))
+                {
+                    _waitingToUnforce.TryRemove(action.Target, out _);
+                    Interlocked.Increment(ref _failed);
+                    action.Timeline?.CallCompleted(action.Name, action.Target, false, $"given up after {_options.UnforceGiveUpHours} h: " + refused.Message);
+                    LogFailed(action.Name, action.Target, $"given up after {_options.UnforceGiveUpHours} h of refusals: {refused.Message}");
+                    return;
+                }
+
                 var first = _waitingToUnforce.TryAdd(action.Target, refused.Message);
                 if (first)
                 {
@@ -141,6 +156,19 @@ public sealed partial class ActionRunner : IAsyncDisposable
         finally
         {
             Interlocked.Decrement(ref _pending);
+        }
+    }
+
+    private async Task NotifySucceededAsync(ControllerAction action)
+    {
+        try
+        {
+            if (Succeeded is { } succeeded)
+                await succeeded(action);
+        }
+        catch (Exception ex)
+        {
+            LogFollowUpFailed(action.Name, action.Target, ex.Message); // the call itself succeeded; reconciliation repairs the rest
         }
     }
 
@@ -172,6 +200,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller call {Action} on {Target} done")]
     private partial void LogDone(string action, string target);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Recording the completed call {Action} on {Target} failed: {Reason}")]
+    private partial void LogFollowUpFailed(string action, string target, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Controller call {Action} on {Target} failed: {Reason}")]
     private partial void LogFailed(string action, string target, string reason);

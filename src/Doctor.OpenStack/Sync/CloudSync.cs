@@ -18,7 +18,9 @@ public sealed partial class CloudSync(
     TimeProvider time, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<CloudSync>();
+    private static readonly TimeSpan GroupRefreshDelay = TimeSpan.FromSeconds(1);
     private NotificationConsumer? _consumer;
+    private int _groupRefreshQueued;
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -34,6 +36,7 @@ public sealed partial class CloudSync(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        actions.Succeeded = RememberForcedAsync;
         if (!string.IsNullOrWhiteSpace(options.TransportUrl))
             await StartConsumerAsync(stoppingToken);
         try
@@ -85,23 +88,51 @@ public sealed partial class CloudSync(
             LogRepaired(counts.Added, counts.Updated, counts.Removed);
 
         if (options.ForceDown)
+            RepairForcedDown(snapshot);
+        return counts;
+    }
+
+    /// <summary>
+    /// Nova and Doctor disagree about a forced-down host only when a call was lost (Doctor stopped before it completed,
+    /// Nova was unreachable past the retries): a fault of Doctor's holds the host down while Nova shows it up → force it
+    /// down again; Doctor recovered a host it had forced down (the map remembers which) while Nova still shows it forced →
+    /// un-force. A host someone else forced down or up in Nova is left alone.
+    /// </summary>
+    private void RepairForcedDown(CloudSnapshot snapshot)
+    {
+        var state = engine.State;
+        foreach (var compute in snapshot.Computes)
         {
-            var state = engine.State;
-            foreach (var compute in snapshot.Computes)
+            if (state.Map.Hosts.Get(compute.Host) is not { } host || actions.IsBusy(ActionKind.ForceDown, host.Name))
+                continue;
+            var forcedByDoctor = host.Metadata.ContainsKey(MapSync.ForcedByDoctorKey);
+            // A lost force-down is sent again only while one of Doctor's faults holds the host: a host the map first saw
+            // already forced down (an operator's or another tool's doing, copied by the sync) is not Doctor's to hold, and
+            // forcing it down again would undo the operator's un-force on every pass.
+            var lostForceDown = host.ForcedDown && !compute.ForcedDown && HeldDownByFault(state, host.Name);
+            var lostUnforce = !host.ForcedDown && compute.ForcedDown && forcedByDoctor;
+            if (lostForceDown || lostUnforce)
             {
-                // Only a force-down Doctor decided (an active host_down fault holds it) is sent again. A host the map first
-                // saw already forced down (an operator's or another tool's doing, copied by the sync) is not Doctor's to
-                // hold: re-forcing it would undo the operator's un-force every pass.
-                if (!compute.ForcedDown && state.Map.Hosts.Get(compute.Host) is { ForcedDown: true } held && HeldDownByFault(state, held.Name)
-                    && !actions.IsBusy(ActionKind.ForceDown, held.Name))
-                {
-                    status.CountForceDownRepaired();
-                    _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, held.Name, "true", compute.Id, null));
-                }
+                status.CountForceDownRepaired();
+                _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, host.Name, host.ForcedDown ? "true" : "false", compute.Id, null));
             }
         }
+    }
 
-        return counts;
+    /// <summary>Keeps in the map (persisted) whether Doctor is the one who forced a host down in Nova.</summary>
+    private Task RememberForcedAsync(ControllerAction action)
+    {
+        if (action.Kind != ActionKind.ForceDown)
+            return Task.CompletedTask;
+        var forced = action.Value == "true";
+        return engine.ExecuteAsync(editor =>
+        {
+            if (editor.Map.Host(action.Target) is not { } host || host.Metadata.ContainsKey(MapSync.ForcedByDoctorKey) == forced)
+                return false;
+            var metadata = forced ? host.Metadata.SetItem(MapSync.ForcedByDoctorKey, "true") : host.Metadata.Remove(MapSync.ForcedByDoctorKey);
+            editor.Map.PutHost(host with { Metadata = metadata });
+            return true;
+        });
     }
 
     /// <summary>True when an active fault with the <c>host_down</c> effect holds <paramref name="host"/> down.</summary>
@@ -118,12 +149,14 @@ public sealed partial class CloudSync(
 
     /// <summary>
     /// Whether the cloud's forced-down flag of <paramref name="host"/> is the truth for the map: no fault holds the host
-    /// down and Doctor has decided nothing about it since the start. Once Doctor has (forced it down, un-forced it), its
+    /// down, Doctor has not forced it down in Nova (the map's mark) and has decided nothing about it since the start. Once Doctor has (forced it down, un-forced it), its
     /// decision stands: a notification or a snapshot read just before its call landed, or Nova refusing to un-force
     /// after an evacuation, must not flip the map back.
     /// </summary>
     private bool CloudOwnsForcedDown(Doctor.State.StateEditor editor, string host)
     {
+        if (editor.Map.Host(host)?.Metadata.ContainsKey(MapSync.ForcedByDoctorKey) == true)
+            return false; // Doctor's force-down in Nova, until Doctor's un-force has landed
         foreach (var fault in editor.Faults.ActiveOn(Doctor.Inventory.ResourceType.Host, host))
         {
             if (fault.Effect == Doctor.Inspection.Effect.HostDown)
@@ -164,6 +197,33 @@ public sealed partial class CloudSync(
             return total;
         });
         status.Notified(counts, time.GetUtcNow());
+        if (counts.Added > 0 && changes.Any(c => c is CloudChange.ServerSeen))
+            RefreshGroupsSoon();
+    }
+
+    /// <summary>
+    /// Servers that just appeared may belong to a server group, which no notification carries: one read of the groups a
+    /// second later (one read for a whole burst of new servers) fills it in.
+    /// </summary>
+    private void RefreshGroupsSoon()
+    {
+        if (Interlocked.Exchange(ref _groupRefreshQueued, 1) == 1)
+            return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(GroupRefreshDelay, time);
+                Interlocked.Exchange(ref _groupRefreshQueued, 0);
+                var groups = await nova.ServerGroupsAsync(CancellationToken.None);
+                await engine.ExecuteAsync(editor => MapSync.ApplyGroups(editor.Map, groups, editor.Now));
+            }
+            catch (Exception ex) when (ex is OpenStackException or HttpRequestException or Doctor.Storage.StoreUnavailableException)
+            {
+                Interlocked.Exchange(ref _groupRefreshQueued, 0);
+                LogReconcileFailed("reading server groups: " + ex.Message); // the next reconciliation sets them
+            }
+        });
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

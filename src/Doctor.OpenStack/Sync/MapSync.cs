@@ -30,6 +30,9 @@ public static class MapSync
     public const string Source = "openstack";
     public const string ServiceIdKey = "nova_service_id";
 
+    /// <summary>Host metadata set while Doctor holds the host forced down in Nova (so a lost un-force can be repaired).</summary>
+    public const string ForcedByDoctorKey = "nova_forced_down_by_doctor";
+
     private static readonly ImmutableSortedDictionary<string, string> Marked =
         ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create(SourceKey, Source)]);
 
@@ -215,6 +218,24 @@ public static class MapSync
             return SyncCounts.None;
         map.PutPort(updated with { UpdatedAt = now });
         return new SyncCounts(0, 1, 0, 0);
+    }
+
+    /// <summary>Sets the server group of every cloud server from Nova's groups (a notification does not carry it): used
+    /// shortly after servers appear, so an ACT-STBY pair booted into a group is known as one within seconds.</summary>
+    public static SyncCounts ApplyGroups(ResourceMapEditor map, IReadOnlyDictionary<string, string> groupOf, DateTimeOffset now)
+    {
+        var counts = SyncCounts.None;
+        foreach (var id in map.ServerIds())
+        {
+            var server = map.Server(id)!;
+            var group = Identifier(groupOf.GetValueOrDefault(id));
+            if (!IsFromCloud(server.Metadata) || server.GroupId == group)
+                continue;
+            map.PutServer(server with { GroupId = group, UpdatedAt = now });
+            counts += new SyncCounts(0, 1, 0, 0);
+        }
+
+        return counts;
     }
 
     /// <summary>A port came from the cloud when its server did (ports carry no metadata of their own).</summary>
