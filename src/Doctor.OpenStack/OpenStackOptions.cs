@@ -121,6 +121,8 @@ public sealed class OpenStackOptions
         TransportUrl = variable("DOCTOR_TRANSPORT_URL") ?? TransportUrl;
     }
 
+    private static bool InRange(double value, double min, double max) => value >= min && value <= max;
+
     /// <summary>Every problem with the settings, each naming its setting.</summary>
     public IEnumerable<string> Validate()
     {
@@ -136,20 +138,21 @@ public sealed class OpenStackOptions
             yield return "Doctor:OpenStack:TransportUrl (DOCTOR_TRANSPORT_URL) must be a rabbit:// (or amqp://) URL";
         if (PublishNotifications && string.IsNullOrWhiteSpace(TransportUrl))
             yield return "Doctor:OpenStack:PublishNotifications needs Doctor:OpenStack:TransportUrl";
-        if (ReconcileSeconds < 0)
-            yield return "Doctor:OpenStack:ReconcileSeconds must not be negative";
-        if (StartupSnapshotSeconds < 0)
-            yield return "Doctor:OpenStack:StartupSnapshotSeconds must not be negative";
+        // Upper bounds too (and NaN refused): a wait longer than a timer can hold (~49 days) would throw in the sync loop.
+        if (!InRange(ReconcileSeconds, 0, 86_400))
+            yield return "Doctor:OpenStack:ReconcileSeconds must be between 0 and 86400";
+        if (!InRange(StartupSnapshotSeconds, 0, 3_600))
+            yield return "Doctor:OpenStack:StartupSnapshotSeconds must be between 0 and 3600";
         if (ActionConcurrency is < 1 or > 256)
             yield return "Doctor:OpenStack:ActionConcurrency must be between 1 and 256";
-        if (CallTimeoutSeconds <= 0)
-            yield return "Doctor:OpenStack:CallTimeoutSeconds must be positive";
+        if (!InRange(CallTimeoutSeconds, double.Epsilon, 3_600))
+            yield return "Doctor:OpenStack:CallTimeoutSeconds must be positive (at most 3600)";
         if (ActionAttempts is < 1 or > 100)
             yield return "Doctor:OpenStack:ActionAttempts must be between 1 and 100";
-        if (UnforceRetrySeconds <= 0 || UnforceGiveUpHours <= 0)
-            yield return "Doctor:OpenStack:UnforceRetrySeconds and UnforceGiveUpHours must be positive";
-        if (TokenCacheSeconds < 0)
-            yield return "Doctor:OpenStack:TokenCacheSeconds must not be negative";
+        if (!InRange(UnforceRetrySeconds, double.Epsilon, 86_400) || !InRange(UnforceGiveUpHours, double.Epsilon, 8_760))
+            yield return "Doctor:OpenStack:UnforceRetrySeconds and UnforceGiveUpHours must be positive (at most a day and a year)";
+        if (!InRange(TokenCacheSeconds, 0, 86_400))
+            yield return "Doctor:OpenStack:TokenCacheSeconds must be between 0 and 86400";
         if (QueueMaxLength < 1)
             yield return "Doctor:OpenStack:QueueMaxLength must be positive";
         if (string.IsNullOrWhiteSpace(Queue))

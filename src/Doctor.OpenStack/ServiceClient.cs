@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Doctor.OpenStack.Keystone;
 
@@ -52,7 +53,16 @@ public class ServiceClient(HttpClient http, KeystoneSession keystone, OpenStackO
 
                 if (!response.IsSuccessStatusCode)
                     throw new OpenStackException($"{method} {serviceType}{path} answered {(int)response.StatusCode}: {OpenStackException.Excerpt(text)}", status: (int)response.StatusCode);
-                return string.IsNullOrWhiteSpace(text) ? null : JsonNode.Parse(text);
+                if (string.IsNullOrWhiteSpace(text))
+                    return null;
+                try
+                {
+                    return JsonNode.Parse(text);
+                }
+                catch (JsonException ex)
+                {
+                    throw new OpenStackException($"{method} {serviceType}{path} answered {(int)response.StatusCode} with a body that is not JSON: {OpenStackException.Excerpt(text)}", ex, (int)response.StatusCode);
+                }
             }
         }
     }

@@ -8,8 +8,9 @@ using Polly.Retry;
 namespace Doctor.OpenStack.Actions;
 
 /// <summary>
-/// Runs controller calls in the background: at most <see cref="OpenStackOptions.ActionConcurrency"/> at once, those of one
-/// target in order, each with the call timeout and retried with backoff (Polly) on errors that may pass. Nova refusing
+/// Runs controller calls in the background: at most <see cref="OpenStackOptions.ActionConcurrency"/> calls in flight, those
+/// of one target in order, each with the call timeout and retried with backoff (Polly) on errors that may pass; a newer
+/// decision for a target ends the retries of an older one. Nova refusing
 /// to un-force a host whose evacuations are finished (until its nova-compute restarts) is retried every
 /// <see cref="OpenStackOptions.UnforceRetrySeconds"/> and reported, until a newer decision for that host replaces it.
 /// </summary>
@@ -24,12 +25,18 @@ public sealed partial class ActionRunner : IAsyncDisposable
     private readonly ResiliencePipeline _retry;
     private readonly ConcurrentDictionary<string, Task> _tails = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _generations = new(StringComparer.Ordinal);
+
+    /// <summary>Per target, cancelled when a newer decision for it is queued: ends the older call's waits (retry backoff,
+    /// the un-force pace), never a request already on the wire.</summary>
+    private readonly ConcurrentDictionary<string, CancellationTokenSource> _superseded = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _waitingToUnforce = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _lastDecided = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private long _succeeded;
     private long _failed;
     private long _pending;
+    private int _disposed;
 
     public ActionRunner(NovaClient nova, NeutronClient neutron, OpenStackOptions options, TimeProvider time, ILogger<ActionRunner> logger)
     {
@@ -56,50 +63,63 @@ public sealed partial class ActionRunner : IAsyncDisposable
     public (long Succeeded, long Failed, long Pending, IReadOnlyDictionary<string, string> WaitingToUnforce) Counts =>
         (Interlocked.Read(ref _succeeded), Interlocked.Read(ref _failed), Interlocked.Read(ref _pending), _waitingToUnforce);
 
-    /// <summary>Queues <paramref name="action"/> behind earlier calls for its target; returns at once.</summary>
+    /// <summary>Queues <paramref name="action"/> behind earlier calls for its target; returns at once. An earlier call for the
+    /// target that has not started yet is dropped, one that is waiting to try again stops waiting: the newer decision wins.</summary>
     public Task Enqueue(ControllerAction action)
     {
         Interlocked.Increment(ref _pending);
         lock (_tails)
         {
             var generation = _generations.AddOrUpdate(action.Key, 1, static (_, g) => g + 1);
+            var superseded = new CancellationTokenSource();
+            if (_superseded.TryGetValue(action.Key, out var older))
+                older.Cancel();
+            _superseded[action.Key] = superseded;
             _lastDecided[action.Key] = action.Value;
             var run = _tails.TryGetValue(action.Key, out var tail) && !tail.IsCompleted
-                ? tail.ContinueWith(_ => RunAsync(action, generation), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
-                : Task.Run(() => RunAsync(action, generation));
+                ? tail.ContinueWith(_ => RunAsync(action, generation, superseded.Token), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap()
+                : Task.Run(() => RunAsync(action, generation, superseded.Token));
             _tails[action.Key] = run;
             return run;
         }
     }
 
-    /// <summary>The value of the newest call queued for <paramref name="target"/> since the start, or null.</summary>
-    public string? LastDecided(ActionKind kind, string target) => _lastDecided.GetValueOrDefault($"{kind}:{target}");
-
     /// <summary>Called after each successful call (CloudSync records in the map which hosts Doctor forced down in Nova).</summary>
     public Func<ControllerAction, Task>? Succeeded { get; set; }
+    /// <summary>The value of the newest call queued for <paramref name="target"/> since the start, or null.</summary>
+    public string? LastDecided(ActionKind kind, string target) => _lastDecided.GetValueOrDefault($"{kind}:{target}");
 
     /// <summary>True while a call for this target is queued or running.</summary>
     public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;
 
+    /// <summary>When the last call for this target ended (whatever its outcome); null when there was none.</summary>
+    public DateTimeOffset? LastFinished(ActionKind kind, string target) =>
+        _finished.TryGetValue($"{kind}:{target}", out var at) ? at : null;
+
     /// <summary>Completes when every call queued so far has finished (tests, shutdown).</summary>
     public Task WhenIdleAsync() => Task.WhenAll(_tails.Values);
 
-    private async Task RunAsync(ControllerAction action, long generation)
+    private async Task RunAsync(ControllerAction action, long generation, CancellationToken superseded)
     {
+        var stopping = _stopping.Token;
+        using var waits = CancellationTokenSource.CreateLinkedTokenSource(stopping, superseded);
+        var waiting = false;
         try
         {
-            var token = _stopping.Token;
             DateTimeOffset? firstRefusal = null;
             while (true)
             {
                 if (_generations.GetValueOrDefault(action.Key) != generation)
                     return; // a newer decision for this target is queued behind us: it wins
-                await _slots.WaitAsync(token);
                 OpenStackException? refused = null;
                 try
                 {
-                    await _retry.ExecuteAsync(async ct => await CallAsync(action, ct), token);
+                    // The retries' waits end when a newer decision arrives; the call itself only when Doctor stops, so a
+                    // request Nova may already be acting on is never abandoned half-way and overtaken by the next one. A slot
+                    // is held per attempt, not across the backoff: the bound is on calls in flight.
+                    await _retry.ExecuteAsync(async _ => await CallInSlotAsync(action, stopping), waits.Token);
                     _waitingToUnforce.TryRemove(action.Target, out _);
+                    waiting = false;
                     Interlocked.Increment(ref _succeeded);
                     action.Timeline?.CallCompleted(action.Name, action.Target, true, null);
                     LogDone(action.Name, action.Target);
@@ -117,10 +137,6 @@ public sealed partial class ActionRunner : IAsyncDisposable
                     LogFailed(action.Name, action.Target, ex.Message);
                     return;
                 }
-                finally
-                {
-                    _slots.Release();
-                }
 
                 // Nova: "Unable to force up host … as 'done' evacuation migration records remain … Ensure the compute service
                 // has been restarted". Only a restart of that nova-compute clears them; keep asking until it has.
@@ -128,12 +144,14 @@ public sealed partial class ActionRunner : IAsyncDisposable
                 if (_time.GetUtcNow() - firstRefusal >= TimeSpan.FromHours(_options.UnforceGiveUpHours))
                 {
                     _waitingToUnforce.TryRemove(action.Target, out _);
+                    waiting = false;
                     Interlocked.Increment(ref _failed);
                     action.Timeline?.CallCompleted(action.Name, action.Target, false, $"given up after {_options.UnforceGiveUpHours} h: " + refused.Message);
                     LogFailed(action.Name, action.Target, $"given up after {_options.UnforceGiveUpHours} h of refusals: {refused.Message}");
                     return;
                 }
 
+                waiting = true;
                 var first = _waitingToUnforce.TryAdd(action.Target, refused.Message);
                 if (first)
                 {
@@ -141,8 +159,14 @@ public sealed partial class ActionRunner : IAsyncDisposable
                     LogUnforceRefused(action.Target, _options.UnforceRetrySeconds);
                 }
 
-                await Task.Delay(TimeSpan.FromSeconds(_options.UnforceRetrySeconds), _time, token);
+                await Task.Delay(TimeSpan.FromSeconds(_options.UnforceRetrySeconds), _time, waits.Token);
             }
+        }
+        catch (OperationCanceledException) when (superseded.IsCancellationRequested && !stopping.IsCancellationRequested)
+        {
+            // A newer decision for this target ended our retries: it is queued right behind us.
+            action.Timeline?.CallCompleted(action.Name, action.Target, false, "replaced by a newer decision before it succeeded");
+            LogSuperseded(action.Name, action.Target);
         }
         catch (OperationCanceledException)
         {
@@ -151,10 +175,14 @@ public sealed partial class ActionRunner : IAsyncDisposable
         catch (Exception ex)
         {
             Interlocked.Increment(ref _failed);
+            action.Timeline?.CallCompleted(action.Name, action.Target, false, ex.Message);
             LogFailed(action.Name, action.Target, ex.Message);
         }
         finally
         {
+            if (waiting)
+                _waitingToUnforce.TryRemove(action.Target, out _); // replaced or stopped: nobody is waiting any more
+            _finished[action.Key] = _time.GetUtcNow();
             Interlocked.Decrement(ref _pending);
         }
     }
@@ -172,6 +200,19 @@ public sealed partial class ActionRunner : IAsyncDisposable
         }
     }
 
+    private async Task CallInSlotAsync(ControllerAction action, CancellationToken stopping)
+    {
+        await _slots.WaitAsync(stopping);
+        try
+        {
+            await CallAsync(action, stopping);
+        }
+        finally
+        {
+            _slots.Release();
+        }
+    }
+
     private Task CallAsync(ControllerAction action, CancellationToken cancellationToken) => action.Kind switch
     {
         ActionKind.ForceDown => _nova.SetForcedDownAsync(action.ServiceId!, action.Value == "true", cancellationToken),
@@ -183,8 +224,12 @@ public sealed partial class ActionRunner : IAsyncDisposable
     private static bool IsUnforceRefused(OpenStackException ex) =>
         ex.Status == 400 && ex.Message.Contains("evacuation", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>Stops: waits end, calls on the wire are cancelled, and the runs are waited for (5 s at most). Safe to call
+    /// twice; <see cref="_stopping"/> is not disposed (it has no timer), so a run that starts late still reads its token.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
         await _stopping.CancelAsync();
         try
         {
@@ -194,8 +239,6 @@ public sealed partial class ActionRunner : IAsyncDisposable
         {
             // what did not finish is repaired by the next start's reconciliation of forced-down hosts
         }
-
-        _stopping.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller call {Action} on {Target} done")]
@@ -206,6 +249,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Controller call {Action} on {Target} failed: {Reason}")]
     private partial void LogFailed(string action, string target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Controller call {Action} on {Target} replaced by a newer decision before it succeeded")]
+    private partial void LogSuperseded(string action, string target);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Nova refuses to un-force host {Host}: finished evacuations remain until its nova-compute service restarts. Doctor asks again every {Seconds} s")]
     private partial void LogUnforceRefused(string host, double seconds);

@@ -105,10 +105,19 @@ public sealed partial class KeystoneSession(HttpClient http, OpenStackOptions op
             if (response.StatusCode == HttpStatusCode.Unauthorized)
                 throw new OpenStackException($"Keystone refused the credentials of '{options.Username}' (401): check Doctor:OpenStack:Username and Password", status: 401);
             if (!response.IsSuccessStatusCode || !response.Headers.TryGetValues("X-Subject-Token", out var tokens))
-                throw new OpenStackException($"Keystone answered {(int)response.StatusCode} to the service login: {OpenStackException.Excerpt(text)}", status: (int)response.StatusCode);
-            var token = JsonNode.Parse(text)?["token"] ?? throw new OpenStackException("Keystone's token answer has no 'token'");
-            var expires = token["expires_at"]?.GetValue<string>() is { } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture) : time.GetUtcNow().AddHours(1);
-            return new Issued(tokens.First(), expires, ServiceCatalog.Endpoints(token["catalog"] as JsonArray, options.Interface, options.Region));
+                throw new OpenStackException($"Keystone answered {(int)response.StatusCode} to the service login{(response.IsSuccessStatusCode ? " without an X-Subject-Token header" : "")}: {OpenStackException.Excerpt(text)}", status: (int)response.StatusCode);
+            try
+            {
+                var token = JsonNode.Parse(text)?["token"] ?? throw new OpenStackException($"Keystone's token answer has no 'token': {OpenStackException.Excerpt(text)}");
+                var expires = token["expires_at"]?.GetValue<string>() is { } at ? DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture) : time.GetUtcNow().AddHours(1);
+                return new Issued(tokens.First(), expires, ServiceCatalog.Endpoints(token["catalog"] as JsonArray, options.Interface, options.Region));
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException)
+            {
+                // A proxy's HTML page, a truncated body, a field of another type: say so, naming Keystone, rather than let a
+                // parser's exception escape (the sync loop would stop on it).
+                throw new OpenStackException($"Keystone's answer to the service login could not be read ({ex.Message}): {OpenStackException.Excerpt(text)}", ex);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using Doctor.Access;
 using Microsoft.Extensions.Logging;
@@ -21,6 +22,10 @@ public sealed partial class KeystoneTokens(HttpClient http, KeystoneSession sess
 
     public async ValueTask<Token?> ValidateAsync(string secret, CancellationToken cancellationToken)
     {
+        // Keystone tokens (Fernet, JWS, UUID) are printable ASCII. Anything else is no token: refused here (401) rather than
+        // sent, which an HTTP client refuses to do (a non-ASCII header value) and the caller would have seen as a 503.
+        if (!IsPrintableAscii(secret))
+            return null;
         var hash = TokenSecrets.HashOf(secret);
         var now = time.GetUtcNow();
         if (_cache.TryGetValue(hash, out var cached) && cached.Until > now)
@@ -45,7 +50,17 @@ public sealed partial class KeystoneTokens(HttpClient http, KeystoneSession sess
                 return null;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(options.CallTimeoutSeconds));
-            using var response = await http.SendAsync(request, timeout.Token);
+            HttpResponseMessage sent;
+            try
+            {
+                sent = await http.SendAsync(request, timeout.Token);
+            }
+            catch (Exception ex) when (ex is HttpRequestException || ex is OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                throw new OpenStackException($"Keystone at {options.AuthUrl} did not answer a token validation: {(ex is OperationCanceledException ? $"no answer within {options.CallTimeoutSeconds} s" : ex.Message)}", ex);
+            }
+
+            using var response = sent;
             if (response.StatusCode == HttpStatusCode.Unauthorized && attempt == 0)
             {
                 session.Invalidate(service); // our own token expired
@@ -56,10 +71,22 @@ public sealed partial class KeystoneTokens(HttpClient http, KeystoneSession sess
                 return null;
             if (!response.IsSuccessStatusCode)
                 throw new OpenStackException($"Keystone answered {(int)response.StatusCode} to a token validation", status: (int)response.StatusCode);
-            var body = JsonNode.Parse(await response.Content.ReadAsStringAsync(cancellationToken))?["token"];
-            var mapped = Map(body, hash, options.AdminRoles);
+            var text = await response.Content.ReadAsStringAsync(cancellationToken);
+            Token? mapped;
+            string? user;
+            try
+            {
+                var body = JsonNode.Parse(text)?["token"];
+                mapped = Map(body, hash, options.AdminRoles);
+                user = body?["user"]?["name"]?.GetValue<string>();
+            }
+            catch (Exception ex) when (ex is JsonException or InvalidOperationException or FormatException or ArgumentException)
+            {
+                throw new OpenStackException($"Keystone's answer to a token validation could not be read ({ex.Message}): {OpenStackException.Excerpt(text)}", ex);
+            }
+
             if (mapped is null)
-                LogNoRole(body?["user"]?["name"]?.GetValue<string>() ?? "?");
+                LogNoRole(user ?? "?");
             return mapped;
         }
     }
@@ -82,6 +109,17 @@ public sealed partial class KeystoneTokens(HttpClient http, KeystoneSession sess
     }
 
     private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static bool IsPrintableAscii(string secret)
+    {
+        foreach (var c in secret)
+        {
+            if (c is < '!' or > '~')
+                return false;
+        }
+
+        return secret.Length > 0;
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Keystone token of user {User} carries no admin role and no project role: refused")]
     private partial void LogNoRole(string user);

@@ -60,7 +60,9 @@ public sealed class OsloNotices(INoticeSink inner, OsloPublisher publisher, stri
             {
                 ["project_id"] = group.Key,
                 ["tenant_id"] = group.Key,
-                ["event_id"] = notice.EventId,
+                // Not the raw event id: a monitor chooses it and may well put a host name in it, which tenants never see.
+                // A stable id per (event, project, type) instead, for deduplication as Doctor's notification_id.
+                ["notification_id"] = NotificationIds.For(notice.EventId, "oslo:" + group.Key, notice.Type.Name()),
                 // Traits Ceilometer's default event definitions can pick up: the first affected instance and its state.
                 ["instance_id"] = group.FirstOrDefault(r => r.Type == ResourceType.Server)?.Id,
                 ["state"] = first.State,
@@ -85,12 +87,14 @@ public sealed class OsloNotices(INoticeSink inner, OsloPublisher publisher, stri
             ["state"] = m.State,
             ["instance_ids"] = new JsonArray([.. m.InstanceIds.Select(i => (JsonNode?)i)]),
             ["allowed_actions"] = new JsonArray([.. m.AllowedActions.Select(a => (JsonNode?)a)]),
-            ["actions_at"] = m.ActionsAt is { } a ? Rfc3339(a) : null,
-            ["reply_at"] = m.ReplyAt is { } r ? Rfc3339(r) : null,
+            ["actions_at"] = m.ActionsAt is { } a ? FenixTime(a) : null,
+            ["reply_at"] = m.ReplyAt is { } r ? FenixTime(r) : null,
             ["reply_url"] = m.ReplyUrl is { } url ? (doctorUrl?.TrimEnd('/') ?? "") + url : null,
             ["metadata"] = metadata,
         };
     }
 
-    private static string Rfc3339(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", System.Globalization.CultureInfo.InvariantCulture);
+    /// <summary>Fenix's time format (UTC, <c>%Y-%m-%d %H:%M:%S</c>): what an app manager written for Fenix parses (its helpers
+    /// split the text at the space); an RFC 3339 time would make them fail. Doctor's own webhooks keep RFC 3339.</summary>
+    public static string FenixTime(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -9,27 +9,30 @@ public sealed class NeutronClient(HttpClient http, KeystoneSession keystone, Ope
 {
     private const int Page = 1000;
 
-    /// <summary>Every port of every project (admin), page by page.</summary>
+    /// <summary>Every port of every project (admin), page by page (as <see cref="Nova.NovaClient.AllServersAsync"/>: on while a
+    /// next page is linked or a page is full; a page that cannot be followed is an error).</summary>
     public async Task<IReadOnlyList<NeutronPort>> AllPortsAsync(CancellationToken cancellationToken)
     {
         var ports = new List<NeutronPort>();
         string? marker = null;
-        while (true)
+        for (var pages = 1; ; pages++)
         {
             var path = $"/v2.0/ports?limit={Page}" + (marker is null ? "" : "&marker=" + Uri.EscapeDataString(marker));
-            var page = (((await GetAsync(path, cancellationToken))?["ports"]) as JsonArray ?? []).Select(NeutronPort.From).OfType<NeutronPort>().ToList();
-            ports.AddRange(page);
-            if (page.Count < Page)
+            var answer = await GetAsync(path, cancellationToken);
+            var items = JsonFields.List(answer, "ports", "GET network" + path);
+            ports.AddRange(items.Select(NeutronPort.From).OfType<NeutronPort>());
+            if (items.Count == 0 || items.Count < Page && !JsonFields.HasNext(answer, "ports"))
                 return ports;
-            marker = page[^1].Id;
+            marker = JsonFields.NextMarker(items, marker, pages, "GET network" + path);
         }
     }
 
     /// <summary>True when the cloud offers the <c>data-plane-status</c> API extension.</summary>
     public async Task<bool> HasDataPlaneStatusAsync(CancellationToken cancellationToken)
     {
-        var answer = await GetAsync("/v2.0/extensions", cancellationToken);
-        return (answer?["extensions"] as JsonArray ?? []).Any(e => e?["alias"]?.GetValue<string>() == "data-plane-status");
+        const string path = "/v2.0/extensions";
+        var answer = await GetAsync(path, cancellationToken);
+        return JsonFields.List(answer, "extensions", "GET network" + path).Any(e => e is JsonObject extension && JsonFields.Text(extension["alias"]) == "data-plane-status");
     }
 
     /// <summary>Sets a port's <c>data_plane_status</c> (<c>ACTIVE</c> or <c>DOWN</c>).</summary>
@@ -43,9 +46,9 @@ public sealed record NeutronPort(string Id, string? DeviceId, string? DeviceOwne
 {
     public static NeutronPort? From(JsonNode? node)
     {
-        if (node?["id"]?.GetValue<string>() is not { Length: > 0 } id)
+        if (node is not JsonObject || JsonFields.Text(node["id"]) is not { } id)
             return null;
-        static string? Text(JsonNode? n) => n?.GetValue<string>() is { Length: > 0 } s ? s : null;
+        static string? Text(JsonNode? n) => JsonFields.Text(n);
         return new NeutronPort(id, Text(node["device_id"]), Text(node["device_owner"]), Text(node["project_id"]) ?? Text(node["tenant_id"]),
             Text(node["binding:host_id"]), Text(node["network_id"]), Text(node["status"]), Text(node["data_plane_status"]));
     }

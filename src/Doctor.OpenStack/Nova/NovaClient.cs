@@ -15,26 +15,30 @@ public sealed class NovaClient(HttpClient http, KeystoneSession keystone, OpenSt
     /// <summary>Every nova-compute service (one per hypervisor host).</summary>
     public async Task<IReadOnlyList<NovaService>> ComputeServicesAsync(CancellationToken cancellationToken)
     {
-        var answer = await GetAsync("/os-services?binary=nova-compute", cancellationToken, ServicesVersion);
-        return (answer?["services"] as JsonArray ?? []).Select(NovaService.From).OfType<NovaService>().ToList();
+        const string path = "/os-services?binary=nova-compute";
+        var answer = await GetAsync(path, cancellationToken, ServicesVersion);
+        return JsonFields.List(answer, "services", "GET compute" + path).Select(NovaService.From).OfType<NovaService>().ToList();
     }
 
-    /// <summary>Every server of every project (admin), page by page.</summary>
+    /// <summary>Every server of every project (admin), page by page: on while Nova links a next page (its <c>[api]
+    /// max_limit</c> may cut pages shorter than asked) or a page is full. A page that cannot be followed is an error, never
+    /// the end of the list: a snapshot that misses servers would remove them from the map.</summary>
     public async Task<IReadOnlyList<NovaServer>> AllServersAsync(CancellationToken cancellationToken)
     {
         var servers = new List<NovaServer>();
         string? marker = null;
-        while (true)
+        for (var pages = 1; ; pages++)
         {
             var path = $"/servers/detail?all_tenants=1&limit={Page}" + (marker is null ? "" : "&marker=" + Uri.EscapeDataString(marker));
             var answer = await GetAsync(path, cancellationToken, ServersVersion);
-            var page = (answer?["servers"] as JsonArray ?? []).Select(NovaServer.From).OfType<NovaServer>().ToList();
-            servers.AddRange(page);
-            if (page.Count < Page)
+            var items = JsonFields.List(answer, "servers", "GET compute" + path);
+            servers.AddRange(items.Select(NovaServer.From).OfType<NovaServer>());
+            if (items.Count == 0 || items.Count < Page && !JsonFields.HasNext(answer, "servers"))
                 return servers;
-            marker = page[^1].Id;
+            marker = JsonFields.NextMarker(items, marker, pages, "GET compute" + path);
         }
     }
+
 
     /// <summary>One server, or null when Nova does not know it.</summary>
     public async Task<NovaServer?> ServerAsync(string id, CancellationToken cancellationToken)
@@ -49,23 +53,33 @@ public sealed class NovaClient(HttpClient http, KeystoneSession keystone, OpenSt
         }
     }
 
-    /// <summary>Server group id of every member of every group (all projects).</summary>
+    /// <summary>Server group id of every member of every group (all projects), page by page (<c>limit</c>/<c>offset</c>:
+    /// more groups than a page, or than Nova's <c>max_limit</c>, would otherwise lose their members' group).</summary>
     public async Task<IReadOnlyDictionary<string, string>> ServerGroupsAsync(CancellationToken cancellationToken)
     {
-        var answer = await GetAsync("/os-server-groups?all_projects=true&limit=1000", cancellationToken, ServicesVersion);
         var groups = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var group in answer?["server_groups"] as JsonArray ?? [])
+        var offset = 0;
+        for (var pages = 1; ; pages++)
         {
-            if (group?["id"]?.GetValue<string>() is not { } groupId)
-                continue;
-            foreach (var member in group["members"] as JsonArray ?? [])
+            var path = $"/os-server-groups?all_projects=true&limit={Page}&offset={offset}";
+            var items = JsonFields.List(await GetAsync(path, cancellationToken, ServicesVersion), "server_groups", "GET compute" + path);
+            foreach (var group in items)
             {
-                if (member?.GetValue<string>() is { } serverId)
-                    groups.TryAdd(serverId, groupId);
+                if (group is not JsonObject g || JsonFields.Text(g["id"]) is not { } groupId || g["members"] is not JsonArray members)
+                    continue;
+                foreach (var member in members)
+                {
+                    if (JsonFields.Text(member) is { } serverId)
+                        groups.TryAdd(serverId, groupId);
+                }
             }
-        }
 
-        return groups;
+            if (items.Count == 0)
+                return groups;
+            if (pages >= JsonFields.MaxPages)
+                throw new OpenStackException($"GET compute{path}: more than {JsonFields.MaxPages} pages");
+            offset += items.Count;
+        }
     }
 
     /// <summary><c>PUT /os-services/{id}</c> with <c>forced_down</c>.</summary>
@@ -106,10 +120,10 @@ public sealed record NovaService(string Id, string Host, string? Zone, bool Enab
 {
     public static NovaService? From(JsonNode? node)
     {
-        if (node?["id"]?.ToString() is not { Length: > 0 } id || node["host"]?.GetValue<string>() is not { Length: > 0 } host)
+        if (node is not JsonObject o || JsonFields.Id(o["id"]) is not { } id || JsonFields.Text(o["host"]) is not { } host)
             return null;
-        return new NovaService(id, host, node["zone"]?.GetValue<string>(), node["status"]?.GetValue<string>() != "disabled",
-            node["forced_down"]?.GetValue<bool>() ?? false, node["state"]?.GetValue<string>() == "up");
+        return new NovaService(id, host, JsonFields.Text(o["zone"]), JsonFields.Text(o["status"]) != "disabled",
+            JsonFields.Flag(o["forced_down"]) ?? false, JsonFields.Text(o["state"]) == "up");
     }
 }
 
@@ -118,10 +132,10 @@ public sealed record NovaServer(string Id, string? Name, string? ProjectId, stri
 {
     public static NovaServer? From(JsonNode? node)
     {
-        if (node?["id"]?.GetValue<string>() is not { Length: > 0 } id)
+        if (node is not JsonObject o || JsonFields.Text(o["id"]) is not { } id)
             return null;
-        return new NovaServer(id, node["name"]?.GetValue<string>(), node["tenant_id"]?.GetValue<string>(),
-            node["OS-EXT-SRV-ATTR:host"]?.GetValue<string>(), node["status"]?.GetValue<string>() ?? "UNKNOWN",
-            node["OS-EXT-STS:task_state"]?.GetValue<string>(), node["host_status"]?.GetValue<string>());
+        return new NovaServer(id, JsonFields.Text(o["name"]), JsonFields.Text(o["tenant_id"]),
+            JsonFields.Text(o["OS-EXT-SRV-ATTR:host"]), JsonFields.Text(o["status"]) ?? "UNKNOWN",
+            JsonFields.Text(o["OS-EXT-STS:task_state"]), JsonFields.Text(o["host_status"]));
     }
 }

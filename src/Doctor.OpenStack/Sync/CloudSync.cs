@@ -1,4 +1,8 @@
 using Doctor.Control;
+using Doctor.Faults;
+using Doctor.Inspection;
+using Doctor.Inventory;
+using Doctor.State;
 using Doctor.OpenStack.Actions;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
@@ -22,6 +26,9 @@ public sealed partial class CloudSync(
     private NotificationConsumer? _consumer;
     private int _groupRefreshQueued;
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>What notifications removed, so that a snapshot read before does not bring it back.</summary>
+    private readonly SyncTombstones _removed = new();
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -57,8 +64,10 @@ public sealed partial class CloudSync(
                     await ReconcileAsync(stoppingToken);
                     _firstSnapshot.TrySetResult();
                 }
-                catch (Exception ex) when (ex is OpenStackException or HttpRequestException or Doctor.Storage.StoreUnavailableException)
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
+                    // Whatever went wrong (the cloud, the store, an answer nobody expected), the loop goes on: an exception
+                    // escaping a BackgroundService stops the whole host.
                     status.ReconcileFailed(ex.Message, time.GetUtcNow());
                     LogReconcileFailed(ex.Message);
                 }
@@ -80,7 +89,10 @@ public sealed partial class CloudSync(
     {
         var readAt = time.GetUtcNow();
         var snapshot = await CloudSnapshot.ReadAsync(nova, neutron, cancellationToken);
-        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt, host => CloudOwnsForcedDown(editor, host)));
+        // A host's forced-down flag is Doctor's while a fault holds it, a call about it is under way, or a call ended after
+        // this read started (the read may show Nova before Doctor's call reached it).
+        var counts = await engine.ExecuteAsync(editor => MapSync.ApplySnapshot(editor.Map, snapshot, readAt, _removed,
+            host => DoctorHoldsDown(editor.Faults, host) || actions.LastFinished(ActionKind.ForceDown, host) > readAt));
         var first = status.Reconciled(counts, snapshot, time.GetUtcNow());
         if (first)
             LogFirstSnapshot(snapshot.Computes.Count, snapshot.Servers.Count, snapshot.Ports.Count, counts.Added, counts.Updated, counts.Removed);
@@ -94,27 +106,25 @@ public sealed partial class CloudSync(
 
     /// <summary>
     /// Nova and Doctor disagree about a forced-down host only when a call was lost (Doctor stopped before it completed,
-    /// Nova was unreachable past the retries): a fault of Doctor's holds the host down while Nova shows it up → force it
-    /// down again; Doctor recovered a host it had forced down (the map remembers which) while Nova still shows it forced →
-    /// un-force. A host someone else forced down or up in Nova is left alone.
+    /// Nova was unreachable past the retries): Doctor holds the host down while Nova shows it up → force it down again;
+    /// Doctor recovered a host it had forced down (the map remembers which) while Nova still shows it forced → un-force.
+    /// A host someone else forced down in Nova is left alone.
     /// </summary>
     private void RepairForcedDown(CloudSnapshot snapshot)
     {
-        var state = engine.State;
+        var hosts = engine.State.Map.Hosts;
         foreach (var compute in snapshot.Computes)
         {
-            if (state.Map.Hosts.Get(compute.Host) is not { } host || actions.IsBusy(ActionKind.ForceDown, host.Name))
+            if (hosts.Get(compute.Host) is not { } host || actions.IsBusy(ActionKind.ForceDown, host.Name))
                 continue;
+            // Only a force-down Doctor decided (an active host_down fault) is Doctor's to repair: a host that is forced
+            // down in the map for another reason follows Nova (MapSync), never the other way round.
+            var held = HeldByFault(engine.State.Faults, host.Name);
             var forcedByDoctor = host.Metadata.ContainsKey(MapSync.ForcedByDoctorKey);
-            // A lost force-down is sent again only while one of Doctor's faults holds the host: a host the map first saw
-            // already forced down (an operator's or another tool's doing, copied by the sync) is not Doctor's to hold, and
-            // forcing it down again would undo the operator's un-force on every pass.
-            var lostForceDown = host.ForcedDown && !compute.ForcedDown && HeldDownByFault(state, host.Name);
-            var lostUnforce = !host.ForcedDown && compute.ForcedDown && forcedByDoctor;
-            if (lostForceDown || lostUnforce)
+            if (held && !compute.ForcedDown || !held && compute.ForcedDown && forcedByDoctor)
             {
                 status.CountForceDownRepaired();
-                _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, host.Name, host.ForcedDown ? "true" : "false", compute.Id, null));
+                _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, host.Name, held ? "true" : "false", compute.Id, null));
             }
         }
     }
@@ -135,36 +145,21 @@ public sealed partial class CloudSync(
         });
     }
 
-    /// <summary>True when an active fault with the <c>host_down</c> effect holds <paramref name="host"/> down.</summary>
-    public static bool HeldDownByFault(Doctor.State.DoctorState state, string host)
+    /// <summary>True while Doctor itself holds <paramref name="host"/> forced down (an active <c>host_down</c> fault) or is still
+    /// telling Nova its decision (a force-down or un-force call queued, retrying or waiting for Nova to accept it).</summary>
+    private bool DoctorHoldsDown(FaultBookEditor faults, string host)
     {
-        foreach (var id in state.Faults.ActiveByResource.Get(Doctor.Inventory.ResourceType.Host, host))
+        foreach (var fault in faults.ActiveOn(ResourceType.Host, host))
         {
-            if (state.Faults.Active.Get(id) is { Effect: Doctor.Inspection.Effect.HostDown })
+            if (fault.Effect == Effect.HostDown)
                 return true;
         }
 
-        return false;
+        return actions.IsBusy(ActionKind.ForceDown, host);
     }
 
-    /// <summary>
-    /// Whether the cloud's forced-down flag of <paramref name="host"/> is the truth for the map: no fault holds the host
-    /// down, Doctor has not forced it down in Nova (the map's mark) and has decided nothing about it since the start. Once Doctor has (forced it down, un-forced it), its
-    /// decision stands: a notification or a snapshot read just before its call landed, or Nova refusing to un-force
-    /// after an evacuation, must not flip the map back.
-    /// </summary>
-    private bool CloudOwnsForcedDown(Doctor.State.StateEditor editor, string host)
-    {
-        if (editor.Map.Host(host)?.Metadata.ContainsKey(MapSync.ForcedByDoctorKey) == true)
-            return false; // Doctor's force-down in Nova, until Doctor's un-force has landed
-        foreach (var fault in editor.Faults.ActiveOn(Doctor.Inventory.ResourceType.Host, host))
-        {
-            if (fault.Effect == Doctor.Inspection.Effect.HostDown)
-                return false;
-        }
-
-        return actions.LastDecided(ActionKind.ForceDown, host) is null;
-    }
+    private static bool HeldByFault(FaultBook faults, string host) =>
+        faults.ActiveByResource.Get(ResourceType.Host, host).Any(id => faults.Active.Get(id)?.Effect == Effect.HostDown);
 
     private async Task StartConsumerAsync(CancellationToken stoppingToken)
     {
@@ -187,13 +182,14 @@ public sealed partial class CloudSync(
         }
     }
 
-    private async Task ApplyAsync(IReadOnlyList<CloudChange> changes, string eventType)
+    /// <summary>Applies the changes of one notification (the consumer calls it; internal for the tests, which have no RabbitMQ).</summary>
+    internal async Task ApplyAsync(IReadOnlyList<CloudChange> changes, string eventType)
     {
         var counts = await engine.ExecuteAsync(editor =>
         {
             var total = SyncCounts.None;
             foreach (var change in changes)
-                total += MapSync.Apply(editor.Map, change, editor.Now, cloudOwnsForcedDown: host => CloudOwnsForcedDown(editor, host));
+                total += MapSync.Apply(editor.Map, change, editor.Now, removed: _removed, doctorHoldsDown: host => DoctorHoldsDown(editor.Faults, host));
             return total;
         });
         status.Notified(counts, time.GetUtcNow());

@@ -54,17 +54,21 @@ public sealed partial class NotificationConsumer(OpenStackOptions options, Func<
     {
         Interlocked.Increment(ref _received);
         var channel = _channel!;
-        var (eventType, changes) = OsloNotification.Read(delivery.Body.Span);
+        string? eventType = null;
         try
         {
+            // Inside the try: whatever happens to one message, it is acknowledged or refused, never left unacknowledged
+            // (64 of those would use up the prefetch window and stop the consumer).
+            (eventType, var changes) = OsloNotification.Read(delivery.Body.Span);
             if (changes.Count > 0)
                 await apply(changes, eventType!);
             await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
         }
         catch (Exception ex)
         {
-            // Not acknowledged: RabbitMQ gives it again (after a reconnect, or to the next start). Reconciliation repairs
-            // whatever is lost in between.
+            // Refused without requeue: a message that failed once would most likely fail again, and requeued it would be
+            // delivered in a loop. Reconciliation repairs what it carried. (A crash before any answer leaves it
+            // unacknowledged: RabbitMQ delivers it again to the next start.)
             LogApplyFailed(ex, eventType ?? "?");
             try
             {

@@ -11,31 +11,43 @@ namespace Doctor.OpenStack.Sync;
 /// </summary>
 public static class OsloNotification
 {
-    /// <summary>The event type and changes of one message body; (null, []) when it is not a notification.</summary>
+    /// <summary>The event type and changes of one message body; (null, []) when it is not a notification. Never throws on
+    /// any body: a message that is not JSON, not an object, has duplicate keys or fields of unexpected JSON kinds gives
+    /// nothing (a field of the wrong kind makes the whole message unreadable, rather than half of it applied).</summary>
     public static (string? EventType, IReadOnlyList<CloudChange> Changes) Read(ReadOnlySpan<byte> body)
     {
-        JsonNode? message;
+        JsonObject message;
+        string eventType;
         try
         {
             var outer = JsonNode.Parse(body);
-            message = outer?["oslo.message"] is JsonValue inner && inner.TryGetValue<string>(out var text) ? JsonNode.Parse(text) : outer;
+            var node = outer is JsonObject envelope && envelope["oslo.message"] is JsonValue inner && inner.TryGetValue<string>(out var text)
+                ? JsonNode.Parse(text)
+                : outer;
+            if (node is not JsonObject read || Text(read["event_type"]) is not { } type)
+                return (null, []);
+            message = read;
+            eventType = type;
         }
-        catch (JsonException)
+        catch (Exception ex) when (IsMalformed(ex))
         {
             return (null, []);
         }
 
-        if (message is not JsonObject || Text(message["event_type"]) is not { } eventType)
-            return (null, []);
         try
         {
             return (eventType, Translate(eventType, message["payload"]));
         }
-        catch (Exception ex) when (ex is InvalidOperationException or FormatException)
+        catch (Exception ex) when (IsMalformed(ex))
         {
-            return (eventType, []); // a field of an unexpected JSON kind
+            return (eventType, []);
         }
     }
+
+    /// <summary>What System.Text.Json throws on a body it cannot read or a node of another kind than asked: not JSON
+    /// (<see cref="JsonException"/>), invalid UTF-8 or a wrong kind (<see cref="InvalidOperationException"/>), a duplicate
+    /// key (<see cref="ArgumentException"/>), and <see cref="FormatException"/> from <see cref="Text"/>.</summary>
+    private static bool IsMalformed(Exception ex) => ex is JsonException or InvalidOperationException or ArgumentException or FormatException;
 
     public static IReadOnlyList<CloudChange> Translate(string eventType, JsonNode? payload)
     {
@@ -80,8 +92,8 @@ public static class OsloNotification
     {
         if (Text(data["binary"]) != "nova-compute" || Text(data["host"]) is not { } host)
             return [];
-        bool? disabled = data["disabled"] is JsonValue d && d.TryGetValue<bool>(out var b) ? b : null;
-        bool? forced = data["forced_down"] is JsonValue f && f.TryGetValue<bool>(out var fb) ? fb : null;
+        var disabled = Flag(data["disabled"]);
+        var forced = Flag(data["forced_down"]);
         return [new CloudChange.ComputeSeen(host, Text(data["uuid"]), Text(data["availability_zone"]), disabled is null ? null : !disabled, forced)];
     }
 
@@ -97,13 +109,28 @@ public static class OsloNotification
 
         if (!eventType.EndsWith(".end", StringComparison.Ordinal) || payload["port"] is not JsonObject port || Text(port["id"]) is not { } portId)
             return [];
+        // Only ports of servers belong in the map (as in a snapshot, NeutronPort.IsServerPort): a port that is not one, or no
+        // longer is one (detached from its server: device_id emptied), leaves it.
         var owner = Text(port["device_owner"]);
-        if (owner is not null && !owner.StartsWith("compute:", StringComparison.Ordinal))
-            return [];
+        if (Text(port["device_id"]) is null || owner is not null && !owner.StartsWith("compute:", StringComparison.Ordinal))
+            return eventType.StartsWith("port.update", StringComparison.Ordinal) ? [new CloudChange.PortGone(portId)] : [];
         return [new CloudChange.PortSeen(portId, Text(port["device_id"]), Text(port["project_id"]) ?? Text(port["tenant_id"]),
             Text(port["binding:host_id"]), Text(port["network_id"]), Text(port["status"]))];
     }
 
-    private static string? Text(JsonNode? node) =>
-        node is JsonValue value && value.TryGetValue<string>(out var text) && text.Length > 0 ? text : null;
+    /// <summary>A string field: null when absent, JSON null or empty; a field of another kind makes the message malformed.</summary>
+    private static string? Text(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<string>(out var text) => text.Length > 0 ? text : null,
+        _ => throw new FormatException("a field of an unexpected JSON kind"),
+    };
+
+    /// <summary>A boolean field: null when absent or JSON null; another kind makes the message malformed.</summary>
+    private static bool? Flag(JsonNode? node) => node switch
+    {
+        null => null,
+        JsonValue value when value.TryGetValue<bool>(out var flag) => flag,
+        _ => throw new FormatException("a field of an unexpected JSON kind"),
+    };
 }

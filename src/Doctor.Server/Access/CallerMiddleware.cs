@@ -8,7 +8,7 @@ namespace Doctor.Server.Access;
 /// Authenticates every request that reaches an endpoint (Bearer or X-Auth-Token) and enforces the endpoint's
 /// <see cref="AccessRule"/>. An endpoint without a rule is admin-only, so a forgotten declaration fails closed.
 /// </summary>
-public sealed class CallerMiddleware(RequestDelegate next, DoctorEngine engine, TimeProvider time, IExternalTokens? external = null)
+public sealed partial class CallerMiddleware(RequestDelegate next, DoctorEngine engine, TimeProvider time, ILogger<CallerMiddleware> logger, IExternalTokens? external = null)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -38,7 +38,10 @@ public sealed class CallerMiddleware(RequestDelegate next, DoctorEngine engine, 
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !context.RequestAborted.IsCancellationRequested)
         {
-            await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "the token could not be checked with the identity service: " + ex.Message);
+            // The reason (Keystone's internal address, its error) is the operator's, in the log; a caller that is not even
+            // authenticated yet only learns that it should try again.
+            LogIdentityUnavailable(ex.Message);
+            await Problems.WriteAsync(context, StatusCodes.Status503ServiceUnavailable, "the token could not be checked with the identity service; try again later");
             return;
         }
 
@@ -68,4 +71,7 @@ public sealed class CallerMiddleware(RequestDelegate next, DoctorEngine engine, 
         var openstack = request.Headers["X-Auth-Token"].ToString().Trim();
         return openstack.Length is > 0 and <= 512 ? openstack : null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A caller's token could not be checked with the identity service: {Reason}")]
+    private partial void LogIdentityUnavailable(string reason);
 }

@@ -110,6 +110,17 @@ public sealed partial class RouteTableTests(Xunit.Abstractions.ITestOutputHelper
             Assert.Equal(route.EndsWith("{projectId}", StringComparison.Ordinal) ? [Role.Admin, Role.Project] : [Role.Admin], roles);
     }
 
+    [Fact]
+    public void RouteTable_OpenStackStatus_AdminOnly()
+    {
+        // GET /v1/openstack (OpenStack mode's sync, notification and controller-call counters) names the cloud's hosts
+        // and errors: an admin's, mapped in both modes (404 in embedded mode) so the table test above always sees it.
+        var route = Assert.Single(Endpoints(), e => e.Endpoint.RoutePattern.RawText == "/v1/openstack");
+
+        Assert.Equal("GET", route.Method);
+        Assert.Equal([Role.Admin], route.Endpoint.Metadata.GetMetadata<AccessRule>()!.Roles);
+    }
+
     private static Role Parse(string caller) => caller switch
     {
         "admin" => Role.Admin,

@@ -562,6 +562,14 @@ public static class HostileCatalog
         add("POST redeliver unknown", HttpMethod.Post, "/v1/subscriptions/{subscription}/deliveries/no-such/redeliver", null, Sender.Admin, 404);
         add("POST redeliver other project", HttpMethod.Post, "/v1/subscriptions/{beta-subscription}/deliveries/x/redeliver", null, Sender.Project, 404);
         add("GET unknown path", HttpMethod.Get, "/v1/nothing-here", null, Sender.Admin, 404);
+        // OpenStack mode's status (admin only; this suite's service runs the embedded controller, where it is 404).
+        add("GET openstack as project", HttpMethod.Get, "/v1/openstack", null, Sender.Project, 403);
+        add("GET openstack as monitor", HttpMethod.Get, "/v1/openstack", null, Sender.Monitor, 403);
+        add("GET openstack without token", HttpMethod.Get, "/v1/openstack", null, Sender.None, 401);
+        add("GET openstack in embedded mode", HttpMethod.Get, "/v1/openstack", null, Sender.Admin, 404);
+        add("POST openstack", HttpMethod.Post, "/v1/openstack", B("{}"), Sender.Admin, 405);
+        add("DELETE openstack", HttpMethod.Delete, "/v1/openstack", null, Sender.Admin, 405);
+        add("GET openstack sub-path", HttpMethod.Get, "/v1/openstack/actions", null, Sender.Admin, 404);
         add("DELETE inventory", HttpMethod.Delete, "/v1/inventory", null, Sender.Admin, 405);
         add("PATCH host", HttpMethod.Patch, "/v1/hosts/compute-zulu-1", host, Sender.Admin, 405);
 
