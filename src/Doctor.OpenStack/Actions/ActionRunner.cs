@@ -113,7 +113,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
                     // The retries' waits end when a newer decision arrives; the call itself only when Doctor stops, so a
                     // request Nova may already be acting on is never abandoned half-way and overtaken by the next one. A slot
                     // is held per attempt, not across the backoff: the bound is on calls in flight.
-                    await _retry.ExecuteAsync(async _ => await CallInSlotAsync(action, stopping), waits.Token);
+                    await _retry.ExecuteAsync(async _ => await CallInSlotAsync(action, stopping, superseded), waits.Token);
                     _waitingToUnforce.TryRemove(action.Target, out _);
                     waiting = false;
                     Interlocked.Increment(ref _succeeded);
@@ -182,11 +182,13 @@ public sealed partial class ActionRunner : IAsyncDisposable
         }
     }
 
-    private async Task CallInSlotAsync(ControllerAction action, CancellationToken stopping)
+    private async Task CallInSlotAsync(ControllerAction action, CancellationToken stopping, CancellationToken superseded)
     {
         await _slots.WaitAsync(stopping);
         try
         {
+            // Replaced while it waited for a slot: the newer decision goes out instead (nothing of this one is on the wire).
+            superseded.ThrowIfCancellationRequested();
             await CallAsync(action, stopping);
         }
         finally

@@ -176,6 +176,28 @@ public sealed class ActionRunnerTests : IAsyncLifetime
         Assert.True((bool)_cloud.Service("compute-1")["forced_down"]!);
     }
 
+    [Fact]
+    public async Task Enqueue_DecisionReplacedWhileWaitingForASlot_NeverSent()
+    {
+        _clients.Options.ActionConcurrency = 1;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _cloud.Intercept = async (_, call) =>
+        {
+            if (call.Path.EndsWith("/ports/port-0", StringComparison.Ordinal))
+                await gate.Task;
+            return false;
+        };
+
+        _ = Runner.Enqueue(DataPlane("port-0", "DOWN")); // holds the only slot
+        await Eventually.TrueAsync(() => _cloud.CallsTo("PUT", "/ports/port-0").Count == 1, "the slot to be taken");
+        _ = Runner.Enqueue(ForceDown("compute-1", true));
+        _ = Runner.Enqueue(ForceDown("compute-1", false));
+        gate.SetResult();
+        await IdleAsync();
+
+        Assert.Equal([false], ForcedDownCalls());
+    }
+
     // ---- retries ------------------------------------------------------------------------------------------------------
 
     [Theory]
