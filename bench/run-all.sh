@@ -21,3 +21,10 @@ for clients in 1 2 4; do
   "${doctor[@]}" bench ingest --clients "$clients" --events 500000 --json "$out/ingest-$clients.json"
 done
 "${doctor[@]}" bench scale --json "$out/scale.json"
+# Side by side with OpenStack's own path: needs the all-in-one OpenStack of scripts/openstack-aio.sh (or OS_AUTH_URL
+# and DOCTOR_TRANSPORT_URL of another test cloud); skipped when Keystone does not answer.
+if curl -sf -o /dev/null "${OS_AUTH_URL:-http://127.0.0.1:5000/v3}"; then
+  "${doctor[@]}" bench openstack --vms 1,10,50 --runs 10 --warmup 2 --json "$out/openstack.json"
+else
+  echo "bench openstack skipped: no Keystone at ${OS_AUTH_URL:-http://127.0.0.1:5000/v3} (scripts/openstack-aio.sh ensure)"
+fi

@@ -1,6 +1,6 @@
 #!/bin/bash
 # openstack-aio.sh - minimal OpenStack Zed AIO from Debian 12 (bookworm) packages, no systemd, everything on 127.0.0.1.
-# The OpenStack integration suite (tests/Doctor.OpenStack.Tests) and `doctor bench openstack` run against it.
+# The OpenStack integration suite (tests/Doctor.OpenStack.Integration) and `doctor bench openstack` run against it.
 # Written from the tested recipe in ../shared/reference/openstack-aio.md; project additions: `ensure` (what CI and the
 # tests call: install what is missing, configure, bootstrap once, start), a `doctor` service user, a second tenant,
 # Neutron notifications and the data_plane_status extension, a flat network for ports, 5 fake compute hosts (the
@@ -9,8 +9,10 @@
 # Keystone + Placement + Glance + Neutron(API only, no agents) + Nova(api/conductor/scheduler + N x nova-compute
 # with fake.FakeDriver) + RabbitMQ + MariaDB + Ceilometer notification agent (events only) + Aodh(api/listener/notifier).
 #
-# usage: openstack-aio.sh ensure|install|configure|bootstrap|start|stop|status|all
+# usage: openstack-aio.sh ensure|install|configure|bootstrap|start|stop [NAME...]|status|all
 #   all = install configure bootstrap (bootstrap starts everything and leaves it running)
+#   stop NAME... stops only those services (names as `status` prints them), in the same order as a full stop: test.sh
+#   stops only what its own ensure started, so a stack someone else was already running is left alone
 # env:  AIO_DIR (default /var/tmp/aio)  N_FAKE (number of fake compute hosts, default 2)
 set -uo pipefail
 A=${AIO_DIR:-/var/tmp/aio}
@@ -22,9 +24,13 @@ KS=http://127.0.0.1:5000
 export DEBIAN_FRONTEND=noninteractive
 
 log() { echo "[$(date +%T)] $*"; }
-wait_for() { local what=$1; shift; for i in $(seq 1 480); do "$@" >/dev/null 2>&1 && { log "$what ready"; return 0; }; sleep 0.25; done; log "$what NOT ready"; return 1; }
+# Up to 4 min per service: on a busy 2-core machine (the build beside it, load 15+) keystone took 85 s to answer.
+wait_for() { local what=$1; shift; for i in $(seq 1 960); do "$@" >/dev/null 2>&1 && { log "$what ready"; return 0; }; sleep 0.25; done; log "$what NOT ready"; return 1; }
 bg() { local name=$1; shift; nohup "$@" > $A/logs/$name.out 2>&1 & echo $! > $A/pids/$name.pid; }
-alive() { [ -f $A/pids/$1.pid ] && ps -p $(cat $A/pids/$1.pid) >/dev/null 2>&1; }
+# A pidfile from before a reboot (or a PID recycled since) names some other process: ours started before its pidfile
+# was written, so a process younger than the pidfile (5 s of slack) is not it, and the service gets started again.
+alive() { local f=$A/pids/$1.pid p age; [ -f $f ] || return 1; p=$(head -n 1 $f); [ -n "$p" ] && ps -p $p >/dev/null 2>&1 || return 1
+  age=$(ps -o etimes= -p $p | tr -d ' '); [ -n "$age" ] && [ $(( $(date +%s) - age )) -le $(( $(stat -c %Y $f) + 5 )) ]; }
 get_token() { curl -s -i -H 'Content-Type: application/json' -d '{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"admin","domain":{"name":"Default"},"password":"adminpw"}}},"scope":{"project":{"name":"'${1:-admin}'","domain":{"name":"Default"}}}}}' $KS/v3/auth/tokens | awk -F': ' 'tolower($1)=="x-subject-token"{print $2}' | tr -d '\r'; }
 ks_auth() { # [keystone_authtoken]-style block for user $1/password $2
 cat <<EOF
@@ -340,15 +346,17 @@ start_services() {
 
 do_start() { local T0=$(date +%s.%N); mkdir -p $A/{logs,pids,lock}; start_infra; start_services; log "all started in $(echo "$(date +%s.%N)-$T0"|bc)s"; }
 
-do_stop() { # by PID only: SIGTERM (nova services take ~4-15s to exit gracefully), SIGKILL leftovers after 30s
+do_stop() { # [NAME...] by PID only: SIGTERM (nova services take ~4-15s to exit gracefully), SIGKILL leftovers after 30s
+  local only=" $* "
+  sel() { [ -z "${only// /}" ] || [[ "$only" == *" $1 "* ]]; }
   desc() { local p=$1; echo $p; for c in $(pgrep -P $p); do desc $c; done; }
-  stop() { local f=$A/pids/$1.pid; [ -f $f ] || return 0; local p=$(cat $f); ps -p $p >/dev/null 2>&1 || { rm -f $f; return 0; }
+  stop() { sel $1 || return 0; local f=$A/pids/$1.pid; [ -f $f ] || return 0; local p=$(cat $f); ps -p $p >/dev/null 2>&1 || { rm -f $f; return 0; }
     local all=$(desc $p); kill -TERM $p 2>/dev/null
     for i in $(seq 1 60); do ps -p $p >/dev/null 2>&1 || break; sleep 0.5; done
     for q in $all; do ps -p $q >/dev/null 2>&1 && kill -KILL $q 2>/dev/null; done; rm -f $f; log "stopped $1"; }
   for n in webhook notif_listener ceilometer-notification aodh-notifier aodh-listener aodh-api; do stop $n & done; wait
   for n in $(ls $A/pids 2>/dev/null | sed -n 's/^\(nova-compute-[0-9]*\)\.pid$/\1/p') nova-api nova-scheduler nova-conductor neutron glance placement keystone; do stop $n & done; wait
-  if alive rabbitmq; then rabbitmqctl -n rabbit@localhost -q stop >/dev/null 2>&1; stop rabbitmq; fi
+  if sel rabbitmq && alive rabbitmq; then rabbitmqctl -n rabbit@localhost -q stop >/dev/null 2>&1; stop rabbitmq; fi
   stop epmd; stop mariadb
 }
 
@@ -383,6 +391,7 @@ EOF
     echo "role add --project demo --user admin admin"
     echo "project create --domain default demo2"; echo "user create --domain default --password demo2pw demo2"
     echo "role add --project demo2 --user demo2 member"; echo "role add --project demo2 --user demo2 reader"
+    echo "role add --project demo2 --user admin admin" # pinning a server to a host (2.74 "host") is admin-only
     echo "user create --domain default --password doctorpw doctor"; echo "role add --project service --user doctor admin"
     for u in nova placement glance neutron aodh; do echo "user create --domain default --password ${u}pw $u"; echo "role add --project service --user $u admin"; done
     for s in "nova compute 8774/v2.1" "placement placement 8778" "glance image 9292" "neutron network 9696" "aodh alarming 8042"; do
@@ -428,8 +437,8 @@ do_ensure() {
 
 case "${1:-}" in
   ensure) do_ensure; exit $?;;
-  install) do_install;; configure) do_configure;; bootstrap) do_bootstrap;; start) do_start;; stop) do_stop;;
+  install) do_install;; configure) do_configure;; bootstrap) do_bootstrap;; start) do_start;; stop) shift; do_stop "$@";;
   status) for f in $A/pids/*.pid; do n=$(basename $f .pid); alive $n && echo "up   $n" || echo "DOWN $n"; done;;
   all) do_install; do_configure; do_bootstrap;;
-  *) echo "usage: $0 ensure|install|configure|bootstrap|start|stop|status|all"; exit 1;;
+  *) echo "usage: $0 ensure|install|configure|bootstrap|start|stop [NAME...]|status|all"; exit 1;;
 esac

@@ -12,6 +12,10 @@ public static class DoctorConstants
     /// <summary>How long a host's maintenance action takes in the embedded controller: 2 s (metadata <c>host_maintenance_seconds</c>).</summary>
     public const double HostMaintenanceSeconds = 2;
 
+    /// <summary>How long a MIGRATE or LIVE_MIGRATE carried out by a cloud (OpenStack mode) may take before the session fails:
+    /// 600 s (<c>Doctor:OpenStack:MigrationTimeoutSeconds</c>).</summary>
+    public const double MaintenanceMigrationTimeoutSeconds = 600;
+
     /// <summary>How often the maintenance clock looks for due timers of running sessions: every 50 ms.</summary>
     public static readonly TimeSpan MaintenanceTick = TimeSpan.FromMilliseconds(50);
 

@@ -54,7 +54,8 @@ public sealed class OpenStackOptions
     /// <summary>Seconds the start waits for the first snapshot before serving from the stored map. Default 60.</summary>
     public double StartupSnapshotSeconds { get; set; } = 60;
 
-    /// <summary>Controller calls (force-down, reset-state, data plane status) in flight at once. Default 8.</summary>
+    /// <summary>Controller calls on servers and ports (reset-state, data plane status) in flight at once. Default 8. Hosts' calls
+    /// (force-down, enabled status) have as many slots of their own, so a host is never fenced behind its servers' calls.</summary>
     public int ActionConcurrency { get; set; } = 8;
 
     /// <summary>Timeout of one API call, seconds. Default 10.</summary>
@@ -81,6 +82,19 @@ public sealed class OpenStackOptions
     /// <summary>Set Neutron ports' <c>data_plane_status</c> DOWN (and ACTIVE on recovery) when the cloud has the
     /// <c>data-plane-status</c> extension. Default true (skipped, with one log line, without the extension).</summary>
     public bool DataPlaneStatus { get; set; } = true;
+
+    /// <summary>Carry maintenance sessions out in Nova: a host a session takes is disabled (<c>disabled_reason</c> names the
+    /// session) and enabled again afterwards when Doctor disabled it; <c>MIGRATE</c> is a cold migration and
+    /// <c>LIVE_MIGRATE</c> a live migration to the host the session chose, and the session waits for Nova to finish them.
+    /// Default true; false: sessions act on Doctor's map alone, as with the embedded controller.</summary>
+    public bool MaintenanceActions { get; set; } = true;
+
+    /// <summary>Seconds a maintenance migration in Nova may take (from the call to <c>ACTIVE</c> on the target) before it and
+    /// its session fail. Default 600.</summary>
+    public double MigrationTimeoutSeconds { get; set; } = DoctorConstants.MaintenanceMigrationTimeoutSeconds;
+
+    /// <summary>Seconds between two readings of a migrating server in Nova. Default 0.25.</summary>
+    public double MigrationPollSeconds { get; set; } = 0.25;
 
     /// <summary>Accept Keystone tokens from API callers (validated against Keystone; admin role → admin, a role in project X →
     /// project X). Default true.</summary>
@@ -153,6 +167,10 @@ public sealed class OpenStackOptions
             yield return "Doctor:OpenStack:UnforceRetrySeconds and UnforceGiveUpHours must be positive (at most a day and a year)";
         if (!InRange(TokenCacheSeconds, 0, 86_400))
             yield return "Doctor:OpenStack:TokenCacheSeconds must be between 0 and 86400";
+        if (!double.IsFinite(MigrationTimeoutSeconds) || MigrationTimeoutSeconds is <= 0 or > 86_400)
+            yield return "Doctor:OpenStack:MigrationTimeoutSeconds must be more than 0 and at most 86400";
+        if (!double.IsFinite(MigrationPollSeconds) || MigrationPollSeconds is < 0.01 or > 60)
+            yield return "Doctor:OpenStack:MigrationPollSeconds must be from 0.01 to 60";
         if (QueueMaxLength < 1)
             yield return "Doctor:OpenStack:QueueMaxLength must be positive";
         if (string.IsNullOrWhiteSpace(Queue))

@@ -16,7 +16,13 @@ public class ServiceClient(HttpClient http, KeystoneSession keystone, OpenStackO
 {
     /// <summary>Sends <paramref name="method"/> <paramref name="path"/> (relative to the catalog endpoint) and returns the
     /// parsed JSON answer (null for an empty body).</summary>
-    public async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken, string? microversion = null)
+    public async Task<JsonNode?> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken, string? microversion = null) =>
+        (await SendForRequestAsync(method, path, body, cancellationToken, microversion)).Body;
+
+    /// <summary>As <see cref="SendAsync"/>, also returning the request id the service gave the call
+    /// (<c>X-OpenStack-Request-ID</c>), which names it in the service's records (e.g. Nova's instance actions).</summary>
+    public async Task<(JsonNode? Body, string? RequestId)> SendForRequestAsync(
+        HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken, string? microversion = null)
     {
         for (var attempt = 0; ; attempt++)
         {
@@ -53,11 +59,13 @@ public class ServiceClient(HttpClient http, KeystoneSession keystone, OpenStackO
 
                 if (!response.IsSuccessStatusCode)
                     throw new OpenStackException($"{method} {serviceType}{path} answered {(int)response.StatusCode}: {OpenStackException.Excerpt(text)}", status: (int)response.StatusCode);
+                var requestId = response.Headers.TryGetValues("X-OpenStack-Request-ID", out var ids) ? ids.FirstOrDefault()
+                    : response.Headers.TryGetValues("X-Compute-Request-Id", out var computeIds) ? computeIds.FirstOrDefault() : null;
                 if (string.IsNullOrWhiteSpace(text))
-                    return null;
+                    return (null, requestId);
                 try
                 {
-                    return JsonNode.Parse(text);
+                    return (JsonNode.Parse(text), requestId);
                 }
                 catch (JsonException ex)
                 {

@@ -23,7 +23,8 @@ public sealed class ServerProcess : IAsyncDisposable
     public int Pid => _process.Id;
 
     /// <summary>Starts the server and waits until /healthz answers; returns it with the time that took.</summary>
-    public static async Task<(ServerProcess Server, TimeSpan Startup)> StartAsync(string dataDir, string adminToken)
+    /// <param name="environment">Extra environment variables of the server (e.g. OpenStack mode's settings).</param>
+    public static async Task<(ServerProcess Server, TimeSpan Startup)> StartAsync(string dataDir, string adminToken, IReadOnlyDictionary<string, string>? environment = null)
     {
         var port = FreePort();
         var url = $"http://127.0.0.1:{port}";
@@ -33,6 +34,8 @@ public sealed class ServerProcess : IAsyncDisposable
         info.Environment["DOCTOR_ADMIN_TOKEN"] = adminToken;
         info.Environment["Logging__LogLevel__Default"] = "Warning";
         info.Environment["Logging__LogLevel__Doctor.Storage"] = "Information"; // the load summary
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            info.Environment[name] = value;
         var started = Stopwatch.StartNew();
         var process = Process.Start(info)!;
         process.OutputDataReceived += (_, e) =>

@@ -73,7 +73,47 @@ public static class BenchCommand
         scale.SetAction((result, cancellationToken) => ScaleBench.RunAsync(
             Positive(result.GetValue(scaleHosts)), Positive(result.GetValue(scaleVms)), Positive(result.GetValue(scaleProjects)),
             Math.Max(0, result.GetValue(scaleSubs)), result.GetValue(scaleJson), cancellationToken));
-        return new Command("bench", "Benchmarks") { fault, engine, ingest, scale };
+        var osVms = new Option<string>("--vms") { Description = "servers on the failed host, one series each (comma list)", DefaultValueFactory = _ => "1,10,50" };
+        var osRuns = new Option<int>("--runs") { Description = "measured failures per VM count", DefaultValueFactory = _ => 10 };
+        var osWarmup = new Option<int>("--warmup") { Description = "unmeasured failures first, per VM count", DefaultValueFactory = _ => 2 };
+        var osJson = new Option<string?>("--json") { Description = "write the report to this JSON file" };
+        var osPoll = new Option<int>("--nova-poll-ms")
+        {
+            Description = "pause between polls of Nova's server list for host_status DOWN (one request at a time); -1: don't poll",
+            DefaultValueFactory = _ => 10,
+        };
+        var osHost = new Option<string>("--host") { Description = "the compute host the bench owns (its servers go there; it fails)", DefaultValueFactory = _ => "fake-host-3" };
+        var osTimeout = new Option<int>("--run-timeout") { Description = "seconds one failure may take to reach every measure", DefaultValueFactory = _ => 120 };
+        var openstack = new Command("openstack", "Doctor in OpenStack mode beside Nova → Ceilometer → Aodh on a real OpenStack (OS_AUTH_URL, DOCTOR_TRANSPORT_URL; scripts/openstack-aio.sh)")
+        {
+            osVms, osRuns, osWarmup, osJson, osPoll, osHost, osTimeout,
+        };
+        openstack.Validators.Add(result =>
+        {
+            // A validator sees no default values: only a given --vms is checked here.
+            if (result.GetResult(osVms) is { Implicit: false } && VmCounts(result.GetValue(osVms) ?? "") is null)
+                result.AddError("--vms must be a comma-separated list of counts between 1 and 1000, e.g. 1,10,50");
+        });
+        openstack.SetAction((result, cancellationToken) => OpenStackBench.RunAsync(
+            new OpenStackBenchOptions(
+                VmCounts(result.GetValue(osVms) ?? "1,10,50") ?? [1, 10, 50], Positive(result.GetValue(osRuns)), NotNegative(result.GetValue(osWarmup)), result.GetValue(osJson),
+                Math.Max(-1, result.GetValue(osPoll)), result.GetValue(osHost)!, Positive(result.GetValue(osTimeout))),
+            cancellationToken));
+        return new Command("bench", "Benchmarks") { fault, engine, ingest, scale, openstack };
+    }
+
+    /// <summary>"1,10,50" → [1, 10, 50]; null when a part is not a count in 1–1000.</summary>
+    private static List<int>? VmCounts(string text)
+    {
+        var counts = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) || n is < 1 or > 1000)
+                return null;
+            counts.Add(n);
+        }
+
+        return counts.Count > 0 ? counts : null;
     }
 
     private static int NotNegative(int value) => value >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), "must not be negative");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Doctor.Events;
+using Doctor.Maintenance;
 using Doctor.Notification;
 using Doctor.State;
 using Doctor.Storage;
@@ -40,6 +41,10 @@ public sealed partial class DoctorEngine : IAsyncDisposable
 
     /// <summary>Where the notifier's deliveries are recorded for the store's outbox. Null: deliveries live only in memory.</summary>
     public DeliveryOutbox? Outbox { get; init; }
+
+    /// <summary>Carries out what maintenance steps ask of the cloud (OpenStack mode). Null: the embedded controller, whose
+    /// steps act on the map alone.</summary>
+    public IMaintenanceController? Maintenance { get; init; }
 
     /// <summary>The current version; a reader keeps using the one it took, unaffected by later writes.</summary>
     public DoctorState State => Volatile.Read(ref _state);
@@ -158,6 +163,7 @@ public sealed partial class DoctorEngine : IAsyncDisposable
         var changes = new List<RowChange>();
         var outcomes = new List<EventOutcome>();
         var notices = new List<Notice>();
+        var calls = new List<MaintenanceCall>();
         var commands = new List<ICommand>();
         foreach (var item in batch)
         {
@@ -192,6 +198,7 @@ public sealed partial class DoctorEngine : IAsyncDisposable
                     state = editor.Build();
                     changes.AddRange(editor.Changes);
                     notices.AddRange(editor.Notices);
+                    calls.AddRange(editor.MaintenanceCalls);
                     commands.Add(command);
                 }
                 catch (Exception ex)
@@ -213,6 +220,19 @@ public sealed partial class DoctorEngine : IAsyncDisposable
         Volatile.Write(ref _state, state);
         if (notices.Count > 0)
             _notifier.Publish(notices, state);
+        if (calls.Count > 0 && Maintenance is { } controller)
+        {
+            try
+            {
+                controller.Submit(calls, state);
+            }
+            catch (Exception ex)
+            {
+                // The session's deadlines still hold: a call that never left fails its session in time, nothing wedges.
+                LogMaintenanceSubmitFailed(ex, calls.Count);
+            }
+        }
+
         // Publish has handed every delivery to the dispatcher (sending already); the outbox rows ride with this batch.
         var deliveries = Outbox?.TakeRecorded() ?? [];
 
@@ -255,6 +275,9 @@ public sealed partial class DoctorEngine : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Processing event {EventId} failed; it is marked ignored")]
     private partial void LogEventFailed(Exception error, string eventId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Handing {Count} maintenance calls to the controller failed")]
+    private partial void LogMaintenanceSubmitFailed(Exception error, int count);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "An engine batch failed")]
     private partial void LogBatchFailed(Exception error);

@@ -18,8 +18,10 @@ public static class MaintenanceCommands
     public const string MigrationSecondsKey = "migration_seconds";
     public const string HostMaintenanceSecondsKey = "host_maintenance_seconds";
 
-    /// <summary>Creates a session and sends MAINTENANCE to the affected projects.</summary>
-    public static MaintenanceSession Create(StateEditor editor, MaintenanceRequest request, MaintenanceTimers defaults)
+    /// <summary>Creates a session and sends MAINTENANCE to the affected projects. <paramref name="migrations"/> says who
+    /// completes its migrations (<see cref="IMaintenanceController.Migrations"/>; the embedded controller's timer by default).</summary>
+    public static MaintenanceSession Create(StateEditor editor, MaintenanceRequest request, MaintenanceTimers defaults,
+        MigrationControl migrations = MigrationControl.Timed)
     {
         if (request.Workflow != MaintenanceWorkflow.Default)
             throw MaintenanceRequestException.BadRequest("workflow", $"workflow '{request.Workflow}' is not supported; only 'default' is");
@@ -43,7 +45,7 @@ public static class MaintenanceCommands
         var session = new MaintenanceSession
         {
             SessionId = Guid.CreateVersion7().ToString(), Hosts = hosts, MaintenanceAt = request.MaintenanceAt, Metadata = request.Metadata,
-            Timers = timers, CreatedAt = editor.Now, UpdatedAt = editor.Now, Workflow = request.Workflow,
+            Timers = timers, CreatedAt = editor.Now, UpdatedAt = editor.Now, Workflow = request.Workflow, Migrations = migrations,
         };
         editor.Maintenance.Put(MaintenanceWorkflow.Begin(editor, session));
         MaintenanceWorkflow.Advance(editor, session.SessionId);
@@ -88,6 +90,31 @@ public static class MaintenanceCommands
         return editor.Maintenance.Get(sessionId)!;
     }
 
+    /// <summary>
+    /// A controller's report on a migration it carried out (<see cref="MigrationControl.Reported"/>): recorded on the action
+    /// it answers, then the session advances (the server is moved in the map and its owner told, or the session fails with
+    /// the cloud's reason). False, changing nothing, when the report answers nothing awaited: the session ended or moved
+    /// on (e.g. it timed out, or an admin deleted it), or it is a repeat.
+    /// </summary>
+    public static bool ReportMigration(StateEditor editor, MigrationReport report)
+    {
+        if (editor.Maintenance.Get(report.SessionId) is not { IsActive: true, Phase: SessionPhase.Actions, Migrations: MigrationControl.Reported } session)
+            return false;
+        for (var i = 0; i < session.Actions.Length; i++)
+        {
+            var action = session.Actions[i];
+            if (action.InstanceId != report.InstanceId || action.StartedAt != report.StartedAt || action.DoneAt is not null || action.Report is not null
+                || action.Action is not (SessionStates.Migrate or SessionStates.LiveMigrate))
+                continue;
+            var recorded = action with { Report = new ActionReport(editor.Now, report.Succeeded, report.Host, report.Detail) };
+            editor.Maintenance.Put(session with { Actions = session.Actions.SetItem(i, recorded), UpdatedAt = editor.Now });
+            MaintenanceWorkflow.Advance(editor, session.SessionId);
+            return true;
+        }
+
+        return false;
+    }
+
     /// <summary><c>DELETE</c>: a running session is stopped first (hosts back to enabled), then the session is removed.</summary>
     public static bool Delete(StateEditor editor, string sessionId)
     {
@@ -126,7 +153,10 @@ public static class MaintenanceCommands
     public static MaintenanceTimers Timers(IReadOnlyDictionary<string, string> metadata, MaintenanceTimers defaults) => new(
         Seconds(metadata, ReplySecondsKey, defaults.ReplySeconds),
         Seconds(metadata, MigrationSecondsKey, defaults.MigrationSeconds),
-        Seconds(metadata, HostMaintenanceSecondsKey, defaults.HostMaintenanceSeconds));
+        Seconds(metadata, HostMaintenanceSecondsKey, defaults.HostMaintenanceSeconds))
+    {
+        MigrationTimeoutSeconds = defaults.MigrationTimeoutSeconds,
+    };
 
     private static double Seconds(IReadOnlyDictionary<string, string> metadata, string key, double fallback)
     {

@@ -22,6 +22,9 @@ public sealed record MaintenanceSession
     public ImmutableSortedDictionary<string, string> Metadata { get; init; } = ImmutableSortedDictionary<string, string>.Empty;
     public required MaintenanceTimers Timers { get; init; }
 
+    /// <summary>Who completes the session's migrations: the workflow on its timer (embedded) or the cloud's report.</summary>
+    public MigrationControl Migrations { get; init; } = MigrationControl.Timed;
+
     /// <summary>What the current state is doing.</summary>
     public SessionPhase Phase { get; init; } = SessionPhase.Replies;
 
@@ -48,6 +51,11 @@ public sealed record MaintenanceSession
 
     public ImmutableArray<HistoryEntry> History { get; init; } = [];
 
+    /// <summary>Hosts someone else had disabled when the session took them. A session whose migrations the cloud carries
+    /// out gives them back disabled, as the cloud keeps them (Doctor enables in the cloud only what it disabled); the
+    /// embedded controller enables every host it maintained.</summary>
+    public ImmutableSortedSet<string> DisabledBefore { get; init; } = ImmutableSortedSet<string>.Empty;
+
     /// <summary>Whether the projects were already asked to SCALE_IN (asked once per run).</summary>
     public bool ScaledIn { get; init; }
 
@@ -69,9 +77,13 @@ public sealed record MaintenanceTimers(double ReplySeconds, double MigrationSeco
     public static readonly MaintenanceTimers Defaults = new(
         DoctorConstants.MaintenanceReplySeconds, DoctorConstants.MaintenanceMigrationSeconds, DoctorConstants.HostMaintenanceSeconds);
 
+    /// <summary>How long a migration the cloud carries out (<see cref="MigrationControl.Reported"/>) may take. Default 600 s.</summary>
+    public double MigrationTimeoutSeconds { get; init; } = DoctorConstants.MaintenanceMigrationTimeoutSeconds;
+
     public TimeSpan Reply => TimeSpan.FromSeconds(ReplySeconds);
     public TimeSpan Migration => TimeSpan.FromSeconds(MigrationSeconds);
     public TimeSpan HostMaintenance => TimeSpan.FromSeconds(HostMaintenanceSeconds);
+    public TimeSpan MigrationTimeout => TimeSpan.FromSeconds(MigrationTimeoutSeconds);
 }
 
 /// <summary>Session states (SPEC §6, Fenix's names).</summary>
@@ -122,13 +134,19 @@ public sealed record InstanceAction(string InstanceId, string ProjectId, string 
 {
     public DateTimeOffset? StartedAt { get; init; }
 
-    /// <summary>When a migration completes, or the deadline of an <c>OWN_ACTION</c>.</summary>
+    /// <summary>When a timed migration completes, the deadline of a reported one, or the deadline of an <c>OWN_ACTION</c>.</summary>
     public DateTimeOffset? DueAt { get; init; }
 
     public string? FromHost { get; init; }
     public string? ToHost { get; init; }
     public DateTimeOffset? DoneAt { get; init; }
+
+    /// <summary>How the controller said the migration ended; the workflow completes or fails the action on it.</summary>
+    public ActionReport? Report { get; init; }
 }
+
+/// <summary>A controller's report on one migration, as the session keeps it.</summary>
+public sealed record ActionReport(DateTimeOffset At, bool Succeeded, string? Host, string Detail);
 
 /// <summary>Where one host of the session is.</summary>
 public enum HostProgress

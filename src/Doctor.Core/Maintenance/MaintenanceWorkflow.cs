@@ -72,7 +72,10 @@ public static class MaintenanceWorkflow
         foreach (var name in session.Hosts)
         {
             if (editor.Map.Host(name) is { } host && (host.Maintenance?.SessionId == session.SessionId || records.ContainsKey(name) && !host.Enabled))
-                editor.Map.PutHost(host with { Enabled = true, Maintenance = null, UpdatedAt = editor.Now });
+            {
+                editor.Map.PutHost(host with { Enabled = GivesBackEnabled(session, name), Maintenance = null, UpdatedAt = editor.Now });
+                editor.MaintenanceCalls.Add(new MaintenanceCall.EnableHost(session.SessionId, name));
+            }
         }
 
         foreach (var action in session.Actions)
@@ -191,8 +194,10 @@ public static class MaintenanceWorkflow
     {
         var host = editor.Map.Host(hostName)!;
         editor.Map.PutHost(host with { Enabled = false, Maintenance = new HostMaintenance(MaintenanceState.GoingToMaintenance, s.SessionId, editor.Now), UpdatedAt = editor.Now });
+        editor.MaintenanceCalls.Add(new MaintenanceCall.DisableHost(s.SessionId, hostName));
         s = Log(s with
         {
+            DisabledBefore = !host.Enabled && host.Maintenance is null ? s.DisabledBefore.Add(hostName) : s.DisabledBefore,
             CurrentHost = hostName,
             HostRecords = s.HostRecords.SetItem(hostName, new HostRecord(HostProgress.GoingToMaintenance) { StartedAt = editor.Now }),
         }, editor.Now, $"emptying host {hostName}");
@@ -208,7 +213,8 @@ public static class MaintenanceWorkflow
         var hostName = s.CurrentHost!;
         if (index == s.Actions.Length)
         {
-            var left = editor.Map.ServersOn(hostName);
+            // A server the cloud reported moved is gone, whatever a notification older than the report still says.
+            var left = editor.Map.ServersOn(hostName).Where(id => !s.Actions.Any(a => a.InstanceId == id && a.Report is { Succeeded: true })).ToList();
             if (left.Count > 0)
                 return Fail(editor, s, $"host {hostName} could not be emptied: server {string.Join(", ", left.Order(StringComparer.Ordinal))} remains");
             // A prepared host is the first to be maintained: START_MAINTENANCE (Fenix) is that step.
@@ -239,8 +245,11 @@ public static class MaintenanceWorkflow
                 return Fail(editor, s, $"{action.Action} of server {server!.Id} failed: no host can take it");
             if (action.Action == SessionStates.Migrate)
                 editor.Map.PutServer(server! with { State = ServerState.Maintenance, UpdatedAt = now });
-            return Log(Replace(s, index, action with { StartedAt = now, DueAt = now + s.Timers.Migration, FromHost = hostName, ToHost = target }),
-                now, $"{action.Action} of server {server!.Id} from {hostName} to {target}");
+            var reported = s.Migrations == MigrationControl.Reported;
+            if (reported)
+                editor.MaintenanceCalls.Add(new MaintenanceCall.Migrate(s.SessionId, server!.Id, action.Action, hostName, target, now));
+            return Log(Replace(s, index, action with { StartedAt = now, DueAt = now + (reported ? s.Timers.MigrationTimeout : s.Timers.Migration), FromHost = hostName, ToHost = target }),
+                now, $"{action.Action} of server {server!.Id} from {hostName} to {target}" + (reported ? " by the cloud" : ""));
         }
 
         if (action.Action == SessionStates.OwnAction)
@@ -250,16 +259,42 @@ public static class MaintenanceWorkflow
             return now >= action.DueAt ? Fail(editor, s, $"OWN_ACTION on server {action.InstanceId} was not done by {Serialization.Rfc3339.Format(action.DueAt!.Value)}") : s;
         }
 
-        if (now < action.DueAt)
-            return s;
-        if (!stillThere)
-            return Done(editor, s, index, action, $"server {action.InstanceId} left host {hostName} during its {action.Action}", notify: false);
-        // The target was chosen when the move began; it must still be fit when the move lands.
-        var to = action.ToHost is { } chosen && editor.Map.Host(chosen) is { } t && MaintenancePlacement.Placeable(t) ? chosen : null;
-        if (to is null)
-            return Fail(editor, s, $"{action.Action} of server {action.InstanceId} failed: host {action.ToHost} is no longer available");
-        editor.Map.PutServer(server! with { Host = to, State = server!.State == ServerState.Maintenance ? ServerState.Normal : server.State, UpdatedAt = now });
-        return Done(editor, s, index, action, $"server {action.InstanceId} moved to {to}", notify: true);
+        // A migration completes on its controller's report. The embedded controller is the workflow itself: its report is
+        // due when the migration's time is up. A cloud's report comes as a command; without it the deadline fails the session.
+        if (action.Report is not { } report)
+        {
+            if (now < action.DueAt)
+                return s;
+            if (s.Migrations == MigrationControl.Reported)
+                return Fail(editor, s, $"{action.Action} of server {action.InstanceId} from {hostName} to {action.ToHost} failed: " +
+                    $"the cloud did not complete it within {s.Timers.MigrationTimeoutSeconds:0.###} s");
+            if (!stillThere)
+                return Done(editor, s, index, action, $"server {action.InstanceId} left host {hostName} during its {action.Action}", notify: false);
+            report = EmbeddedMove(editor, action);
+        }
+
+        if (!report.Succeeded)
+            return Fail(editor, s, $"{action.Action} of server {action.InstanceId} failed: {report.Detail}");
+        var landed = report.Host ?? action.ToHost!;
+        if (editor.Map.Server(action.InstanceId) is { } moved)
+        {
+            var settled = moved with { Host = landed, State = moved.State == ServerState.Maintenance ? ServerState.Normal : moved.State };
+            if (settled != moved)
+                editor.Map.PutServer(settled with { UpdatedAt = now });
+        }
+
+        return Done(editor, s, index, action with { Report = report }, $"server {action.InstanceId} moved to {landed}" +
+            (s.Migrations == MigrationControl.Reported ? $" ({report.Detail})" : ""), notify: true);
+    }
+
+    /// <summary>The embedded controller's move: the target was chosen when the move began; it must still be fit when the
+    /// move lands (the workflow then moves the server in the map).</summary>
+    private static ActionReport EmbeddedMove(StateEditor editor, InstanceAction action)
+    {
+        var fit = action.ToHost is { } chosen && editor.Map.Host(chosen) is { } t && MaintenancePlacement.Placeable(t);
+        return fit
+            ? new ActionReport(editor.Now, true, action.ToHost, "moved in the map")
+            : new ActionReport(editor.Now, false, null, $"host {action.ToHost} is no longer available");
     }
 
     private static MaintenanceSession Done(StateEditor editor, MaintenanceSession s, int index, InstanceAction action, string detail, bool notify)
@@ -284,6 +319,13 @@ public static class MaintenanceWorkflow
     {
         var host = editor.Map.Host(hostName)!;
         editor.Map.PutHost(host with { Enabled = false, Maintenance = new HostMaintenance(MaintenanceState.InMaintenance, s.SessionId, editor.Now), UpdatedAt = editor.Now });
+        if (host.Maintenance?.SessionId != s.SessionId)
+        {
+            editor.MaintenanceCalls.Add(new MaintenanceCall.DisableHost(s.SessionId, hostName)); // an empty host taken at once
+            if (!host.Enabled && host.Maintenance is null)
+                s = s with { DisabledBefore = s.DisabledBefore.Add(hostName) };
+        }
+
         var started = s.HostRecords.TryGetValue(hostName, out var record) && record.StartedAt is { } at ? at : editor.Now;
         s = s with
         {
@@ -300,7 +342,8 @@ public static class MaintenanceWorkflow
     {
         var hostName = s.CurrentHost!;
         if (editor.Map.Host(hostName) is { } host)
-            editor.Map.PutHost(host with { Enabled = true, Maintenance = null, UpdatedAt = editor.Now });
+            editor.Map.PutHost(host with { Enabled = GivesBackEnabled(s, hostName), Maintenance = null, UpdatedAt = editor.Now });
+        editor.MaintenanceCalls.Add(new MaintenanceCall.EnableHost(s.SessionId, hostName));
         var started = s.HostRecords.GetValueOrDefault(hostName)?.StartedAt;
         s = s with
         {
@@ -308,8 +351,15 @@ public static class MaintenanceWorkflow
             HostRecords = s.HostRecords.SetItem(hostName, new HostRecord(HostProgress.Maintained) { StartedAt = started, MaintainedAt = editor.Now }),
         };
         Send(editor, s, new MaintenanceMessage(s.SessionId, null, hostName, "MAINTENANCE_COMPLETE", [], [], null, null, s.Metadata), []);
-        return NextHost(editor, Log(s, editor.Now, $"host {hostName} maintained and enabled"));
+        return NextHost(editor, Log(s, editor.Now, GivesBackEnabled(s, hostName)
+            ? $"host {hostName} maintained and enabled"
+            : $"host {hostName} maintained; it stays disabled, as someone else had disabled it before the session"));
     }
+
+    /// <summary>Whether a host the session gives back is enabled: always with the embedded controller; with the cloud, unless
+    /// someone else had disabled it before (the cloud keeps it disabled, and the map follows the cloud).</summary>
+    private static bool GivesBackEnabled(MaintenanceSession s, string hostName) =>
+        s.Migrations != MigrationControl.Reported || !s.DisabledBefore.Contains(hostName);
 
     /// <summary>Sends the session's current state to each project with its instances and waits for their replies.
     /// A project without a maintenance subscription is not told and not waited for (it does not care).</summary>

@@ -41,6 +41,10 @@ public sealed class StateEditor
     /// <summary>Notices a command produced (maintenance messages); the engine publishes them with its batch.</summary>
     public List<Notice> Notices { get; } = [];
 
+    /// <summary>What a command's maintenance steps ask of the cloud; the engine hands them to its maintenance controller
+    /// with its batch.</summary>
+    public List<MaintenanceCall> MaintenanceCalls { get; } = [];
+
     /// <summary>The version this editor started from (read-only queries that need no edits).</summary>
     public DoctorState Base => _base;
 

@@ -18,7 +18,10 @@ namespace Doctor.OpenStack.Actions;
 /// </summary>
 public static class ActionPlan
 {
-    public static IEnumerable<ControllerAction> For(Notice notice, DoctorState state, OpenStackOptions options, bool dataPlaneSupported, TimelineBook timelines)
+    /// <param name="lastDecided">The value of the newest call queued so far for a kind and target (the runner's memory), or
+    /// null when none was; used to undo on recovery what the map alone cannot tell was done.</param>
+    public static IEnumerable<ControllerAction> For(Notice notice, DoctorState state, OpenStackOptions options, bool dataPlaneSupported, TimelineBook timelines,
+        Func<ActionKind, string, string?>? lastDecided = null)
     {
         if (notice.Type is not (NotificationType.Fault or NotificationType.FaultCleared))
             yield break;
@@ -45,6 +48,12 @@ public static class ActionPlan
                 case ResourceType.Port when options.DataPlaneStatus && dataPlaneSupported && Changes(resource, Effect.HostDown, Effect.PortsDown)
                                             && map.Ports.Get(resource.Id) is { } port && (port.DataPlaneUp == false) == raised:
                     yield return new ControllerAction(ActionKind.DataPlaneStatus, port.Id, raised ? "DOWN" : "ACTIVE", null, timeline);
+                    break;
+                // A recovery restores the map's data plane to what it was before the fault, which for a port Neutron had no
+                // status for is null (unknown); Neutron, though, still holds the DOWN Doctor set, so it is set ACTIVE.
+                case ResourceType.Port when !raised && options.DataPlaneStatus && dataPlaneSupported && map.Ports.Get(resource.Id) is { DataPlaneUp: null } port
+                                            && lastDecided?.Invoke(ActionKind.DataPlaneStatus, port.Id) == "DOWN":
+                    yield return new ControllerAction(ActionKind.DataPlaneStatus, port.Id, "ACTIVE", null, timeline);
                     break;
             }
         }

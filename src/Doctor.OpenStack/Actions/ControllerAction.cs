@@ -24,6 +24,10 @@ public enum ActionKind
 /// </summary>
 public sealed record ControllerAction(ActionKind Kind, string Target, string Value, string? ServiceId, Timeline? Timeline)
 {
+    /// <summary>The <c>disabled_reason</c> a <see cref="ActionKind.ServiceStatus"/> call writes (it names the maintenance
+    /// session; see <see cref="Maintenance.NovaMaintenance.Reason"/>).</summary>
+    public string? Reason { get; init; }
+
     /// <summary>Calls for one key run in order.</summary>
     public string Key => $"{Kind}:{Target}";
 

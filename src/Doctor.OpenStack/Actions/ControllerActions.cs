@@ -18,7 +18,7 @@ public sealed class ControllerActions(INoticeSink notifier, ActionRunner runner,
         notifier.Publish(notices, state);
         foreach (var notice in notices)
         {
-            foreach (var action in ActionPlan.For(notice, state, options, status.DataPlaneSupported, timelines))
+            foreach (var action in ActionPlan.For(notice, state, options, status.DataPlaneSupported, timelines, runner.LastDecided))
                 _ = runner.Enqueue(action);
         }
     }

@@ -1,7 +1,10 @@
 using Doctor.Access;
+using Doctor.Control;
+using Doctor.Maintenance;
 using Doctor.Notification;
 using Doctor.OpenStack.Actions;
 using Doctor.OpenStack.Keystone;
+using Doctor.OpenStack.Maintenance;
 using Doctor.OpenStack.Messaging;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
@@ -51,6 +54,21 @@ public static class OpenStackServices
 
         services.AddSingleton<CloudSync>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<CloudSync>());
+        if (options.MaintenanceActions)
+        {
+            // The engine hands the sessions' calls to NovaMaintenance, which reports back through the engine: both are
+            // resolved lazily, so neither needs the other to be built first.
+            services.AddSingleton(sp => new NovaMigrator(sp.GetRequiredService<NovaClient>(), options, sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<NovaMigrator>>()));
+            services.AddSingleton(sp => new NovaMaintenance(
+                sp.GetRequiredService<NovaClient>(), sp.GetRequiredService<NovaMigrator>(), sp.GetRequiredService<ActionRunner>(),
+                report => sp.GetRequiredService<DoctorEngine>().ExecuteAsync(editor => MaintenanceCommands.ReportMigration(editor, report)),
+                () => sp.GetRequiredService<DoctorEngine>().State,
+                options, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<NovaMaintenance>>()));
+            services.AddSingleton<IMaintenanceController>(sp => sp.GetRequiredService<NovaMaintenance>());
+            services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<NovaMaintenance>()); // after the sync: the map is current
+        }
+
         return services;
     }
 
@@ -63,7 +81,7 @@ public static class OpenStackServices
         UseCookies = false,
         PooledConnectionLifetime = TimeSpan.FromMinutes(5),
         ConnectTimeout = TimeSpan.FromSeconds(options.CallTimeoutSeconds),
-        MaxConnectionsPerServer = Math.Max(4, options.ActionConcurrency),
+        MaxConnectionsPerServer = Math.Max(4, 2 * options.ActionConcurrency + 2), // servers' calls, hosts' calls (own slots), reads
     })
     { Timeout = Timeout.InfiniteTimeSpan });
 }

@@ -9,7 +9,11 @@ public abstract record CloudChange
     public sealed record ServerGone(string Id) : CloudChange;
 
     /// <summary>A compute service changed (enabled/disabled, forced down); null when the message did not say.</summary>
-    public sealed record ComputeSeen(string Host, string? ServiceId, string? Zone, bool? Enabled, bool? ForcedDown) : CloudChange;
+    public sealed record ComputeSeen(string Host, string? ServiceId, string? Zone, bool? Enabled, bool? ForcedDown) : CloudChange
+    {
+        /// <summary>Why the service is disabled, when the message said.</summary>
+        public string? DisabledReason { get; init; }
+    }
 
     public sealed record PortSeen(string Id, string? ServerId, string? ProjectId, string? Host, string? NetworkId, string? Status) : CloudChange;
 

@@ -22,7 +22,9 @@ public sealed partial class CloudSync(
     TimeProvider time, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<CloudSync>();
+    private static readonly TimeSpan GroupRefreshDelay = TimeSpan.FromSeconds(1);
     private NotificationConsumer? _consumer;
+    private int _groupRefreshQueued;
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>What notifications removed, so that a snapshot read before does not bring it back.</summary>
@@ -41,6 +43,7 @@ public sealed partial class CloudSync(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        actions.Succeeded = RememberForcedAsync;
         if (!string.IsNullOrWhiteSpace(options.TransportUrl))
             await StartConsumerAsync(stoppingToken);
         try
@@ -97,21 +100,49 @@ public sealed partial class CloudSync(
             LogRepaired(counts.Added, counts.Updated, counts.Removed);
 
         if (options.ForceDown)
+            RepairForcedDown(snapshot);
+        return counts;
+    }
+
+    /// <summary>
+    /// Nova and Doctor disagree about a forced-down host only when a call was lost (Doctor stopped before it completed,
+    /// Nova was unreachable past the retries): Doctor holds the host down while Nova shows it up → force it down again;
+    /// Doctor recovered a host it had forced down (the map remembers which) while Nova still shows it forced → un-force.
+    /// A host someone else forced down in Nova is left alone.
+    /// </summary>
+    private void RepairForcedDown(CloudSnapshot snapshot)
+    {
+        var hosts = engine.State.Map.Hosts;
+        foreach (var compute in snapshot.Computes)
         {
-            foreach (var compute in snapshot.Computes)
+            if (hosts.Get(compute.Host) is not { } host || actions.IsBusy(ActionKind.ForceDown, host.Name))
+                continue;
+            // Only a force-down Doctor decided (an active host_down fault) is Doctor's to repair: a host that is forced
+            // down in the map for another reason follows Nova (MapSync), never the other way round.
+            var held = HeldByFault(engine.State.Faults, host.Name);
+            var forcedByDoctor = host.Metadata.ContainsKey(MapSync.ForcedByDoctorKey);
+            if (held && !compute.ForcedDown || !held && compute.ForcedDown && forcedByDoctor)
             {
-                // Only a force-down Doctor decided (an active host_down fault) is Doctor's to repair: a host that is forced
-                // down in the map for another reason follows Nova (MapSync), never the other way round.
-                if (!compute.ForcedDown && engine.State.Map.Hosts.Get(compute.Host) is { ForcedDown: true } held && HeldByFault(engine.State.Faults, held.Name)
-                    && !actions.IsBusy(ActionKind.ForceDown, held.Name))
-                {
-                    status.CountForceDownRepaired();
-                    _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, held.Name, "true", compute.Id, null));
-                }
+                status.CountForceDownRepaired();
+                _ = actions.Enqueue(new ControllerAction(ActionKind.ForceDown, host.Name, held ? "true" : "false", compute.Id, null));
             }
         }
+    }
 
-        return counts;
+    /// <summary>Keeps in the map (persisted) whether Doctor is the one who forced a host down in Nova.</summary>
+    private Task RememberForcedAsync(ControllerAction action)
+    {
+        if (action.Kind != ActionKind.ForceDown)
+            return Task.CompletedTask;
+        var forced = action.Value == "true";
+        return engine.ExecuteAsync(editor =>
+        {
+            if (editor.Map.Host(action.Target) is not { } host || host.Metadata.ContainsKey(MapSync.ForcedByDoctorKey) == forced)
+                return false;
+            var metadata = forced ? host.Metadata.SetItem(MapSync.ForcedByDoctorKey, "true") : host.Metadata.Remove(MapSync.ForcedByDoctorKey);
+            editor.Map.PutHost(host with { Metadata = metadata });
+            return true;
+        });
     }
 
     /// <summary>True while Doctor itself holds <paramref name="host"/> forced down (an active <c>host_down</c> fault) or is still
@@ -162,6 +193,33 @@ public sealed partial class CloudSync(
             return total;
         });
         status.Notified(counts, time.GetUtcNow());
+        if (counts.Added > 0 && changes.Any(c => c is CloudChange.ServerSeen))
+            RefreshGroupsSoon();
+    }
+
+    /// <summary>
+    /// Servers that just appeared may belong to a server group, which no notification carries: one read of the groups a
+    /// second later (one read for a whole burst of new servers) fills it in.
+    /// </summary>
+    private void RefreshGroupsSoon()
+    {
+        if (Interlocked.Exchange(ref _groupRefreshQueued, 1) == 1)
+            return;
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await Task.Delay(GroupRefreshDelay, time);
+                Interlocked.Exchange(ref _groupRefreshQueued, 0);
+                var groups = await nova.ServerGroupsAsync(CancellationToken.None);
+                await engine.ExecuteAsync(editor => MapSync.ApplyGroups(editor.Map, groups, editor.Now));
+            }
+            catch (Exception ex) when (ex is OpenStackException or HttpRequestException or Doctor.Storage.StoreUnavailableException)
+            {
+                Interlocked.Exchange(ref _groupRefreshQueued, 0);
+                LogReconcileFailed("reading server groups: " + ex.Message); // the next reconciliation sets them
+            }
+        });
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)

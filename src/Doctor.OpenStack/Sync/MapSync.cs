@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Doctor.Inventory;
+using Doctor.OpenStack.Maintenance;
 using Doctor.OpenStack.Neutron;
 using Doctor.OpenStack.Nova;
 using Doctor.Serialization;
@@ -37,6 +38,9 @@ public static class MapSync
     public const string Source = "openstack";
     public const string ServiceIdKey = "nova_service_id";
 
+    /// <summary>Host metadata set while Doctor holds the host forced down in Nova (so a lost un-force can be repaired).</summary>
+    public const string ForcedByDoctorKey = "nova_forced_down_by_doctor";
+
     private static readonly ImmutableSortedDictionary<string, string> Marked =
         ImmutableSortedDictionary.CreateRange(StringComparer.Ordinal, [KeyValuePair.Create(SourceKey, Source)]);
 
@@ -63,7 +67,10 @@ public static class MapSync
             }
 
             hosts.Add(compute.Host);
-            counts += PutHost(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown), readAt, readAt, doctorHoldsDown);
+            counts += PutHost(map, new CloudChange.ComputeSeen(compute.Host, compute.Id, compute.Zone, compute.Enabled, compute.ForcedDown)
+            {
+                DisabledReason = compute.DisabledReason,
+            }, readAt, readAt, doctorHoldsDown);
         }
 
         var servers = new HashSet<string>(StringComparer.Ordinal);
@@ -187,8 +194,11 @@ public static class MapSync
             updated = updated with { Metadata = updated.Metadata.SetItem(ServiceIdKey, seen.ServiceId).SetItem(SourceKey, Source) };
         if (Identifier(seen.Zone) is { } zone && zone != existing.Zone)
             updated = updated with { Zone = zone };
-        // A maintenance session owns a host's enabled status while it runs; otherwise the cloud's status is the truth.
-        if (seen.Enabled is { } enabled && enabled != existing.Enabled && existing.Maintenance is null)
+        // A maintenance session owns a host's enabled status while it runs; otherwise the cloud's status is the truth, except
+        // that a host Doctor's maintenance disabled is Doctor's to enable: a snapshot read while that enable is on its way
+        // (or before a retry of it) must not take the host away from the next step of a session.
+        if (seen.Enabled is { } enabled && enabled != existing.Enabled && existing.Maintenance is null
+            && !(!enabled && NovaMaintenance.IsDoctors(seen.DisabledReason)))
             updated = updated with { Enabled = enabled };
         // Forced down in Nova by someone else than Doctor (or lifted there): mirrored, unless Doctor holds the host itself.
         if (seen.ForcedDown is { } cloudForced && cloudForced != existing.ForcedDown && doctorHoldsDown is not null && !doctorHoldsDown(existing.Name))
@@ -269,6 +279,24 @@ public static class MapSync
             return SyncCounts.None;
         map.PutPort(updated with { UpdatedAt = now });
         return new SyncCounts(0, 1, 0, 0);
+    }
+
+    /// <summary>Sets the server group of every cloud server from Nova's groups (a notification does not carry it): used
+    /// shortly after servers appear, so an ACT-STBY pair booted into a group is known as one within seconds.</summary>
+    public static SyncCounts ApplyGroups(ResourceMapEditor map, IReadOnlyDictionary<string, string> groupOf, DateTimeOffset now)
+    {
+        var counts = SyncCounts.None;
+        foreach (var id in map.ServerIds())
+        {
+            var server = map.Server(id)!;
+            var group = Identifier(groupOf.GetValueOrDefault(id));
+            if (!IsFromCloud(server.Metadata) || server.GroupId == group)
+                continue;
+            map.PutServer(server with { GroupId = group, UpdatedAt = now });
+            counts += new SyncCounts(0, 1, 0, 0);
+        }
+
+        return counts;
     }
 
     /// <summary>A port came from the cloud when its server did (ports carry no metadata of their own).</summary>

@@ -75,9 +75,18 @@ public static class OsloNotification
             return [new CloudChange.ServerGone(id)];
         if (eventType.StartsWith("instance.delete", StringComparison.Ordinal))
             return []; // .start: it still exists
-        // During a migration the host field keeps the source until the move is done; later messages carry the target.
-        return [new CloudChange.ServerSeen(id, Text(data["display_name"]), projectId, Text(data["host"]))];
+        // During a migration the host field keeps the source until the move is done; later messages carry the target. One
+        // exception: the source compute's live_migration_post notifications come after the destination's post_dest.end
+        // and carry the instance as the source last saw it, so their host is stale (the map would move the server back).
+        var host = SourceSideOfLiveMigration(eventType) ? null : Text(data["host"]);
+        return [new CloudChange.ServerSeen(id, Text(data["display_name"]), projectId, host)];
     }
+
+    /// <summary>Versioned <c>instance.live_migration_post.*</c>, legacy <c>compute.instance.live_migration._post.*</c> (here
+    /// without <c>compute.</c>); not <c>…post_dest…</c>, which the destination sends with the new host.</summary>
+    private static bool SourceSideOfLiveMigration(string eventType) =>
+        eventType.StartsWith("instance.live_migration_post.", StringComparison.Ordinal)
+        || eventType.StartsWith("instance.live_migration._post.", StringComparison.Ordinal);
 
     private static IReadOnlyList<CloudChange> Service(JsonNode data)
     {
@@ -85,7 +94,10 @@ public static class OsloNotification
             return [];
         var disabled = Flag(data["disabled"]);
         var forced = Flag(data["forced_down"]);
-        return [new CloudChange.ComputeSeen(host, Text(data["uuid"]), Text(data["availability_zone"]), disabled is null ? null : !disabled, forced)];
+        return [new CloudChange.ComputeSeen(host, Text(data["uuid"]), Text(data["availability_zone"]), disabled is null ? null : !disabled, forced)
+        {
+            DisabledReason = Text(data["disabled_reason"]),
+        }];
     }
 
     private static IReadOnlyList<CloudChange> Port(string eventType, JsonNode payload)

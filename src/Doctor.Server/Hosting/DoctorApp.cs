@@ -107,13 +107,16 @@ public static class DoctorApp
         {
             ClearedFaultsKept = options.ClearedFaultsKept,
             Outbox = sp.GetRequiredService<DeliveryOutbox>(),
+            Maintenance = sp.GetService<IMaintenanceController>(), // OpenStack mode; none: the embedded controller
         });
         // The host must not cut the stop short: the engine, the delivery drain and the store's last commit fit in it.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownDrainSeconds + 30));
         services.AddHostedService<DoctorRuntime>();
         if (IsOpenStack(options))
             services.AddOpenStack<Notifier>(options.OpenStack); // after the runtime: the sync writes through the started engine
-        services.AddSingleton(options.Maintenance.Timers());
+        services.AddSingleton(IsOpenStack(options)
+            ? options.Maintenance.Timers() with { MigrationTimeoutSeconds = options.OpenStack.MigrationTimeoutSeconds }
+            : options.Maintenance.Timers());
         services.AddSingleton<MaintenanceClock>();
         services.AddHostedService<MaintenanceRunner>();
         if (options.RateLimits.Enabled)

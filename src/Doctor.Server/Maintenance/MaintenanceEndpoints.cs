@@ -34,7 +34,8 @@ public static class MaintenanceEndpoints
         var request = MaintenanceInputs.ToRequest(input, time.GetUtcNow());
         return await Run(async () =>
         {
-            var session = await engine.ExecuteAsync(editor => MaintenanceCommands.Create(editor, request, defaults));
+            var migrations = engine.Maintenance?.Migrations ?? MigrationControl.Timed;
+            var session = await engine.ExecuteAsync(editor => MaintenanceCommands.Create(editor, request, defaults, migrations));
             return TypedResults.Created($"/v1/maintenance/{session.SessionId}", SessionView.Of(session));
         });
     }

@@ -14,7 +14,7 @@ public sealed record SessionView(string SessionId, string State)
 /// <summary><c>GET /v1/maintenance/{sid}/detail</c>: hosts, projects, instances and history.</summary>
 public sealed record SessionDetailView(
     string SessionId, string State, string Workflow, string MaintenanceAt, string CreatedAt, string UpdatedAt, string? Reason,
-    string? CurrentHost, string? ReplyAt, IReadOnlyDictionary<string, string> Metadata, TimersView Timers,
+    string? CurrentHost, string? ReplyAt, IReadOnlyDictionary<string, string> Metadata, string Migrations, TimersView Timers,
     IReadOnlyList<SessionHostView> Hosts, IReadOnlyList<SessionProjectView> Projects, IReadOnlyList<SessionInstanceView> Instances,
     IReadOnlyList<ActionView> Actions, IReadOnlyList<HistoryView> History)
 {
@@ -26,11 +26,12 @@ public sealed record SessionDetailView(
             .OrderBy(v => v.InstanceId, StringComparer.Ordinal).ToList();
         return new(
             s.SessionId, s.State.Name(), s.Workflow, Rfc3339.Format(s.MaintenanceAt), Rfc3339.Format(s.CreatedAt), Rfc3339.Format(s.UpdatedAt), s.Reason,
-            s.CurrentHost, Time(s.ReplyAt), s.Metadata, new TimersView(s.Timers.ReplySeconds, s.Timers.MigrationSeconds, s.Timers.HostMaintenanceSeconds),
+            s.CurrentHost, Time(s.ReplyAt), s.Metadata, s.Migrations == MigrationControl.Reported ? "cloud" : "embedded",
+            new TimersView(s.Timers.ReplySeconds, s.Timers.MigrationSeconds, s.Timers.HostMaintenanceSeconds, s.Timers.MigrationTimeoutSeconds),
             [.. s.Hosts.Select(h => SessionHostView.Of(h, s.HostRecords.GetValueOrDefault(h)))],
             [.. s.Projects.Select(p => new SessionProjectView(p.Key, p.Value.InstanceIds, p.Value.Listening, p.Value.Reply, Time(p.Value.RepliedAt), p.Value.InstanceActions))],
             instances,
-            [.. s.Actions.Select(a => new ActionView(a.InstanceId, a.ProjectId, a.Action, a.FromHost, a.ToHost, Time(a.StartedAt), Time(a.DoneAt)))],
+            [.. s.Actions.Select(a => new ActionView(a.InstanceId, a.ProjectId, a.Action, a.FromHost, a.ToHost, Time(a.StartedAt), Time(a.DoneAt), a.Report?.Detail))],
             [.. s.History.Select(h => new HistoryView(Rfc3339.Format(h.At), h.State, h.Detail))]);
     }
 
@@ -39,7 +40,8 @@ public sealed record SessionDetailView(
     private static string? Time(DateTimeOffset? value) => value is { } v ? Rfc3339.Format(v) : null;
 }
 
-public sealed record TimersView(double ReplySeconds, double MigrationSeconds, double HostMaintenanceSeconds);
+/// <summary>The session's timers; <c>migration_timeout_seconds</c> bounds a migration the cloud carries out (<c>migrations: cloud</c>).</summary>
+public sealed record TimersView(double ReplySeconds, double MigrationSeconds, double HostMaintenanceSeconds, double MigrationTimeoutSeconds);
 
 /// <summary>One host of a session: its progress and how long its maintenance took (emptying included).</summary>
 public sealed record SessionHostView(string Host, string State, string? StartedAt, string? MaintainedAt, double? Seconds)
@@ -56,7 +58,8 @@ public sealed record SessionProjectView(
 
 public sealed record SessionInstanceView(string InstanceId, string? ProjectId, string? Host, string State);
 
-public sealed record ActionView(string InstanceId, string ProjectId, string Action, string? FromHost, string? ToHost, string? StartedAt, string? DoneAt);
+/// <summary>One instance action; <c>result</c> is its controller's report (the cloud's words in OpenStack mode).</summary>
+public sealed record ActionView(string InstanceId, string ProjectId, string Action, string? FromHost, string? ToHost, string? StartedAt, string? DoneAt, string? Result);
 
 public sealed record HistoryView(string At, string State, string Detail);
 

@@ -10,20 +10,25 @@ namespace Doctor.Core.Tests.Maintenance;
 /// <summary>
 /// Three hosts on a manual clock: compute-1 runs vm-act (project app, group pair) and vm-n1 (project other);
 /// compute-2 runs vm-stby (app, pair); compute-3 runs vm-n2 (other). Project app subscribes to maintenance;
-/// project other does not, so it is never asked. Timers: reply 10 s, migration 1 s, host action 2 s.
+/// project other does not, so it is never asked. Timers: reply 10 s, migration 1 s, host action 2 s, a migration the cloud
+/// carries out (with a <see cref="IMaintenanceController"/> that reports) at most 30 s.
 /// </summary>
 public sealed class MaintenanceScenario : IAsyncDisposable
 {
     public const string App = "app";
     public const string Other = "other";
-    public static readonly MaintenanceTimers Timers = new(10, 1, 2);
+    public static readonly MaintenanceTimers Timers = new(10, 1, 2) { MigrationTimeoutSeconds = 30 };
 
-    private MaintenanceScenario(string dir, ManualTimeProvider clock, EngineHarness harness)
+    private MaintenanceScenario(string dir, ManualTimeProvider clock, EngineHarness harness, IMaintenanceController? controller)
     {
         Dir = dir;
         Clock = clock;
         Harness = harness;
+        Controller = controller;
     }
+
+    /// <summary>The engine's maintenance controller (null: the embedded one).</summary>
+    public IMaintenanceController? Controller { get; }
 
     public string Dir { get; }
     public ManualTimeProvider Clock { get; }
@@ -32,10 +37,10 @@ public sealed class MaintenanceScenario : IAsyncDisposable
 
     public MaintenanceSession Session => Harness.State.Maintenance.All.Get(SessionId)!;
 
-    public static async Task<MaintenanceScenario> StartAsync(string dir)
+    public static async Task<MaintenanceScenario> StartAsync(string dir, IMaintenanceController? controller = null)
     {
         var clock = new ManualTimeProvider(TestMap.Start.AddMinutes(5));
-        var harness = await EngineHarness.StartAsync(dir, clock);
+        var harness = await EngineHarness.StartAsync(dir, clock, maintenance: controller);
         await harness.ExecuteAsync(editor =>
         {
             foreach (var name in new[] { "compute-1", "compute-2", "compute-3" })
@@ -48,14 +53,15 @@ public sealed class MaintenanceScenario : IAsyncDisposable
             editor.Subscriptions.Put(TestMap.Subscription("sub-admin", null));
             return true;
         });
-        return new MaintenanceScenario(dir, clock, harness);
+        return new MaintenanceScenario(dir, clock, harness, controller);
     }
 
     public async Task<MaintenanceSession> CreateAsync(TimeSpan? startIn = null, ImmutableArray<string> hosts = default)
     {
         var request = new MaintenanceRequest(hosts.IsDefault ? [] : hosts, Clock.GetUtcNow() + (startIn ?? TimeSpan.Zero), MaintenanceWorkflow.Default,
             ImmutableSortedDictionary<string, string>.Empty);
-        var session = await Harness.ExecuteAsync(editor => MaintenanceCommands.Create(editor, request, Timers));
+        var migrations = Controller?.Migrations ?? MigrationControl.Timed;
+        var session = await Harness.ExecuteAsync(editor => MaintenanceCommands.Create(editor, request, Timers, migrations));
         SessionId = session.SessionId;
         return session;
     }
@@ -83,7 +89,7 @@ public sealed class MaintenanceScenario : IAsyncDisposable
     public async Task RestartAsync()
     {
         await Harness.DisposeAsync();
-        Harness = await EngineHarness.StartAsync(Dir, Clock);
+        Harness = await EngineHarness.StartAsync(Dir, Clock, maintenance: Controller);
     }
 
     /// <summary>Runs the whole default workflow with ACKs and MIGRATE; the session must end DONE.</summary>

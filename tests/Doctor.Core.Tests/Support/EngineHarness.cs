@@ -53,11 +53,16 @@ public sealed class EngineHarness : IAsyncDisposable
     public DoctorState State => Engine.State;
 
     /// <param name="notifier">Where notices go besides <see cref="Notices"/> (a real <see cref="Notifier"/> for end-to-end tests).</param>
-    public static async Task<EngineHarness> StartAsync(string dataDirectory, TimeProvider clock, INoticeSink? notifier = null)
+    /// <param name="maintenance">The engine's maintenance controller (none: the embedded controller).</param>
+    public static async Task<EngineHarness> StartAsync(string dataDirectory, TimeProvider clock, INoticeSink? notifier = null,
+        Doctor.Maintenance.IMaintenanceController? maintenance = null)
     {
         var store = new SqliteStore(dataDirectory, clock, NullLogger<SqliteStore>.Instance);
         var notices = new CapturingNoticeSink(notifier);
-        var engine = new DoctorEngine(store, new FaultProcessor(new PolicySource(FailurePolicy.Default), new TimelineBook()), notices, clock, NullLogger<DoctorEngine>.Instance);
+        var engine = new DoctorEngine(store, new FaultProcessor(new PolicySource(FailurePolicy.Default), new TimelineBook()), notices, clock, NullLogger<DoctorEngine>.Instance)
+        {
+            Maintenance = maintenance,
+        };
         await Eventually.Within(engine.StartAsync(CancellationToken.None), "the engine to start");
         return new EngineHarness(store, engine, notices);
     }

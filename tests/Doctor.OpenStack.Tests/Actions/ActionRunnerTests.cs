@@ -111,6 +111,45 @@ public sealed class ActionRunnerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Enqueue_ServerAndPortSlotsFull_HostForceDownDoesNotWait()
+    {
+        // Found by `doctor bench openstack` at 50 VMs: with one pool of slots a host's force-down sometimes queued behind
+        // its servers' reset-states and reached Nova 4–5 s late. A host's calls have slots of their own.
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _cloud.Intercept = async (_, call) =>
+        {
+            if (call.Path.Contains("/v2.0/ports/", StringComparison.Ordinal))
+                await gate.Task;
+            return false;
+        };
+
+        for (var i = 0; i < 12; i++)
+            _ = Runner.Enqueue(DataPlane($"port-{i}", "DOWN"));
+        await Eventually.TrueAsync(() => _cloud.CallsTo("PUT", "/v2.0/ports/").Count == 3, "the three slots taken by port calls");
+        _ = Runner.Enqueue(ForceDown("compute-1", true));
+
+        await Eventually.TrueAsync(() => (bool)_cloud.Service("compute-1")["forced_down"]!, "compute-1 forced down while nine port calls wait");
+        Assert.Equal(3, _cloud.CallsTo("PUT", "/v2.0/ports/").Count);
+        gate.SetResult();
+        await IdleAsync();
+        Assert.Equal(12, _cloud.CallsTo("PUT", "/v2.0/ports/").Count);
+    }
+
+    [Fact]
+    public async Task ActionAttemptsOne_NoRetries_CallFailsAfterOneAttempt()
+    {
+        // ActionAttempts = 1 is a valid setting; Polly's retry strategy refuses MaxRetryAttempts = 0, which made the runner's
+        // constructor throw and OpenStack mode fail to start.
+        await using var clients = new CloudClients(_cloud, o => o.ActionAttempts = 1);
+        Answer(c => IsForceDown(c, true), 503, """{"error": "busy"}""");
+
+        await clients.Runner.Enqueue(ForceDown("compute-1", true)).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal([true], ForcedDownCalls());
+        Assert.Equal((0L, 1L), (clients.Runner.Counts.Succeeded, clients.Runner.Counts.Failed));
+    }
+
+    [Fact]
     public async Task Enqueue_DownThenUpForOneHost_ArriveInThatOrder()
     {
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -183,13 +222,13 @@ public sealed class ActionRunnerTests : IAsyncLifetime
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _cloud.Intercept = async (_, call) =>
         {
-            if (call.Path.EndsWith("/ports/port-0", StringComparison.Ordinal))
+            if (call.Path.EndsWith("/os-services/svc-2", StringComparison.Ordinal))
                 await gate.Task;
             return false;
         };
 
-        _ = Runner.Enqueue(DataPlane("port-0", "DOWN")); // holds the only slot
-        await Eventually.TrueAsync(() => _cloud.CallsTo("PUT", "/ports/port-0").Count == 1, "the slot to be taken");
+        _ = Runner.Enqueue(ForceDown("compute-2", true)); // holds the only host slot
+        await Eventually.TrueAsync(() => ForcedDownCalls("svc-2").Count == 1, "the slot to be taken");
         _ = Runner.Enqueue(ForceDown("compute-1", true));
         _ = Runner.Enqueue(ForceDown("compute-1", false));
         gate.SetResult();

@@ -84,7 +84,7 @@ public sealed class OsloNotificationTests
         var (type, changes) = Read(Wrap(envelope, Oslo.ServiceUpdate("compute-3", "b2d1c6c4-aaaa-4bbb-8ccc-0123456789ab", disabled: true, forcedDown: true, zone: "az-2")));
 
         Assert.Equal("service.update", type);
-        Assert.Equal(new CloudChange.ComputeSeen("compute-3", "b2d1c6c4-aaaa-4bbb-8ccc-0123456789ab", "az-2", Enabled: false, ForcedDown: true), Assert.Single(changes));
+        Assert.Equal(new CloudChange.ComputeSeen("compute-3", "b2d1c6c4-aaaa-4bbb-8ccc-0123456789ab", "az-2", Enabled: false, ForcedDown: true) { DisabledReason = "maintenance" }, Assert.Single(changes));
     }
 
     [Fact]
