@@ -35,6 +35,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
     private readonly ConcurrentDictionary<string, string> _waitingToUnforce = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _lastDecided = new(StringComparer.Ordinal);
+
+    /// <summary>Servers a reset to error left alone (Nova showed them SHUTOFF, ERROR, …) and what Nova showed.</summary>
+    private readonly ConcurrentDictionary<string, string> _leftAlone = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _stopping = new();
     private long _succeeded;
     private long _failed;
@@ -126,7 +129,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
                     // The retries' waits end when a newer decision arrives; the call itself only when Doctor stops, so a
                     // request Nova may already be acting on is never abandoned half-way and overtaken by the next one. A slot
                     // is held per attempt, not across the backoff: the bound is on calls in flight.
-                    await _retry.ExecuteAsync(async _ => await CallInSlotAsync(action, stopping), waits.Token);
+                    await _retry.ExecuteAsync(async _ => await CallInSlotAsync(action, stopping, superseded), waits.Token);
                     _waitingToUnforce.TryRemove(action.Target, out _);
                     waiting = false;
                     Interlocked.Increment(ref _succeeded);
@@ -209,7 +212,7 @@ public sealed partial class ActionRunner : IAsyncDisposable
         }
     }
 
-    private async Task CallInSlotAsync(ControllerAction action, CancellationToken stopping)
+    private async Task CallInSlotAsync(ControllerAction action, CancellationToken stopping, CancellationToken superseded)
     {
         // A host's force-down must not wait for a free slot behind the reset-states of its 50 servers (measured with shared
         // slots: 4–5 s late in 2 of 10 runs of `doctor bench openstack` at 50 VMs).
@@ -217,6 +220,8 @@ public sealed partial class ActionRunner : IAsyncDisposable
         await slots.WaitAsync(stopping);
         try
         {
+            // Replaced while it waited for a slot: the newer decision goes out instead (nothing of this one is on the wire).
+            superseded.ThrowIfCancellationRequested();
             await CallAsync(action, stopping);
         }
         finally
@@ -228,10 +233,54 @@ public sealed partial class ActionRunner : IAsyncDisposable
     private Task CallAsync(ControllerAction action, CancellationToken cancellationToken) => action.Kind switch
     {
         ActionKind.ForceDown => _nova.SetForcedDownAsync(action.ServiceId!, action.Value == "true", cancellationToken),
-        ActionKind.ResetState => _nova.ResetStateAsync(action.Target, action.Value, cancellationToken),
+        ActionKind.ResetState => ResetStateAsync(action.Target, action.Value, cancellationToken),
         ActionKind.DataPlaneStatus => _neutron.SetDataPlaneStatusAsync(action.Target, action.Value, cancellationToken),
         _ => NovaHostStatus.ApplyAsync(_nova, action.Target, action.Value == "enabled", action.Reason ?? NovaMaintenance.ReasonPrefix, _logger, cancellationToken),
     };
+
+    /// <summary>
+    /// os-resetState knows only <c>error</c> and <c>active</c>, so it may only undo what it did: a server is reset to error
+    /// only when Nova shows it ACTIVE (a SHUTOFF, PAUSED or already failed one is left as it is, and remembered), and back to
+    /// active only when Nova shows it ERROR and it was not one of those. Resetting blindly turned a server that was SHUTOFF
+    /// (or in a genuine ERROR) before the host failed into an ACTIVE one after the recovery. After a restart the memory is
+    /// gone: a server in ERROR is then reset to active, as before.
+    /// </summary>
+    private async Task ResetStateAsync(string serverId, string state, CancellationToken cancellationToken)
+    {
+        var server = await _nova.ServerAsync(serverId, cancellationToken);
+        if (server is null)
+            return; // deleted meanwhile: nothing to correct
+        if (state == "error")
+        {
+            if (server.Status == "ACTIVE")
+            {
+                _leftAlone.TryRemove(serverId, out _);
+                await _nova.ResetStateAsync(serverId, state, cancellationToken);
+            }
+            else if (server.Status != "ERROR")
+            {
+                if (_leftAlone.Count >= 100_000)
+                    _leftAlone.Clear(); // bounded; at worst such a server is reset to active at its recovery, as before
+                _leftAlone[serverId] = server.Status;
+                LogResetSkipped(serverId, server.Status);
+            }
+            else
+            {
+                _leftAlone[serverId] = server.Status;
+            }
+
+            return;
+        }
+
+        if (_leftAlone.TryRemove(serverId, out var before))
+        {
+            LogResetSkipped(serverId, before);
+            return;
+        }
+
+        if (server.Status == "ERROR")
+            await _nova.ResetStateAsync(serverId, state, cancellationToken);
+    }
 
     private static bool IsUnforceRefused(OpenStackException ex) =>
         ex.Status == 400 && ex.Message.Contains("evacuation", StringComparison.OrdinalIgnoreCase);
@@ -261,6 +310,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Controller call {Action} on {Target} failed: {Reason}")]
     private partial void LogFailed(string action, string target, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Server {Server} is {Status} in Nova: its state is not reset by Doctor")]
+    private partial void LogResetSkipped(string server, string status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller call {Action} on {Target} replaced by a newer decision before it succeeded")]
     private partial void LogSuperseded(string action, string target);

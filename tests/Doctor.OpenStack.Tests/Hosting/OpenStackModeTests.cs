@@ -362,3 +362,71 @@ public sealed class OpenStackModeTests : IAsyncLifetime
         Assert.Empty(_cloud.CallsTo("GET", "/auth/tokens"));
     }
 }
+
+/// <summary>OpenStack mode with other settings and another cloud: reset-state on, no data-plane-status extension.</summary>
+public sealed class OpenStackModeSettingsTests
+{
+    private static async Task<FakeCloud> CloudAsync()
+    {
+        var cloud = await FakeCloud.StartAsync();
+        cloud.AddCompute("compute-1", "svc-1");
+        cloud.AddServer("vm-a1", "tenant-a", "compute-1");
+        cloud.AddServer("vm-a2", "tenant-a", "compute-1", status: "SHUTOFF");
+        cloud.AddPort("port-a1", "vm-a1", "tenant-a", "compute-1", dataPlane: "ACTIVE");
+        return cloud;
+    }
+
+    [Fact]
+    public async Task ResetServerStateOn_ActiveServerResetToErrorAndBackShutOffOneLeftAlone()
+    {
+        await using var cloud = await CloudAsync();
+        cloud.Intercept = (_, call) =>
+        {
+            // Nova does what it is told: the fake's server status follows the reset.
+            if (call.Method == "POST" && call.Json?["os-resetState"]?["state"]?.GetValue<string>() is { } state)
+                cloud.Servers.First(s => call.Path.Contains("/" + (string)s["id"]! + "/", StringComparison.Ordinal))["status"] = state.ToUpperInvariant();
+            return Task.FromResult(false);
+        };
+        await using var doctor = await OpenStackDoctor.StartAsync(cloud, o => o.ResetServerState = true);
+
+        await doctor.EventAsync("compute.host.down", ("hostname", "compute-1"));
+        await Eventually.TrueAsync(() => cloud.CallsTo("POST", "/action").Count == 1, "vm-a1 reset to error");
+        await doctor.Actions.WhenIdleAsync();
+        await doctor.EventAsync("compute.host.up", ("hostname", "compute-1"));
+        await Eventually.TrueAsync(() => cloud.CallsTo("POST", "/action").Count == 2, "vm-a1 reset to active");
+        await doctor.Actions.WhenIdleAsync();
+
+        Assert.All(cloud.CallsTo("POST", "/action"), c => Assert.Contains("/vm-a1/", c.Path));
+        Assert.Equal(["error", "active"], cloud.CallsTo("POST", "/action").Select(c => c.Json!["os-resetState"]!["state"]!.GetValue<string>()));
+        Assert.Equal(("ACTIVE", "SHUTOFF"), ((string?)cloud.Servers[0]["status"], (string?)cloud.Servers[1]["status"]));
+    }
+
+    [Fact]
+    public async Task NeutronWithoutDataPlaneStatus_NoPortCallsAndTheStatusSaysSo()
+    {
+        await using var cloud = await CloudAsync();
+        cloud.DataPlaneExtension = false;
+        await using var doctor = await OpenStackDoctor.StartAsync(cloud);
+
+        await doctor.EventAsync("compute.host.down", ("hostname", "compute-1"));
+        await Eventually.TrueAsync(() => cloud.CallsTo("PUT", "/os-services/svc-1").Count == 1, "the force-down");
+        await doctor.Actions.WhenIdleAsync();
+
+        Assert.Empty(cloud.CallsTo("PUT", "/v2.0/ports/"));
+        Assert.False((await doctor.GetJsonAsync("/v1/openstack")).GetProperty("actions").GetProperty("data_plane_status_supported").GetBoolean());
+    }
+
+    [Fact]
+    public async Task ForceDownOff_NoNovaServiceCalls()
+    {
+        await using var cloud = await CloudAsync();
+        await using var doctor = await OpenStackDoctor.StartAsync(cloud, o => o.ForceDown = false);
+
+        await doctor.EventAsync("compute.host.down", ("hostname", "compute-1"));
+        await Eventually.TrueAsync(() => cloud.CallsTo("PUT", "/v2.0/ports/port-a1").Count == 1, "the data plane call");
+        await doctor.Actions.WhenIdleAsync();
+
+        Assert.Empty(cloud.CallsTo("PUT", "/os-services/"));
+        Assert.True((await doctor.GetJsonAsync("/v1/hosts/compute-1")).GetProperty("forced_down").GetBoolean()); // Doctor's own map still says so
+    }
+}
