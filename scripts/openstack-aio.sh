@@ -318,9 +318,12 @@ EOF
 start_infra() {
   mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
   alive mariadb || bg mariadb /usr/sbin/mariadbd --user=mysql --bind-address=127.0.0.1
-  alive rabbitmq || ERL_EPMD_ADDRESS=127.0.0.1 bg rabbitmq /usr/sbin/rabbitmq-server
+  local started_rabbit=0
+  alive rabbitmq || { ERL_EPMD_ADDRESS=127.0.0.1 bg rabbitmq /usr/sbin/rabbitmq-server; started_rabbit=1; }
   wait_for mariadb mysqladmin ping
-  wait_for rabbitmq rabbitmqctl -n rabbit@localhost -q await_startup && pgrep -x epmd > $A/pids/epmd.pid
+  # The epmd our RabbitMQ started (it daemonizes, so it is nobody's child): the newest one, and only when this call started
+  # RabbitMQ - an epmd of another Erlang program on the machine must not end up in the pidfile and be stopped with ours.
+  wait_for rabbitmq rabbitmqctl -n rabbit@localhost -q await_startup && [ $started_rabbit = 1 ] && pgrep -n -x epmd > $A/pids/epmd.pid
 }
 
 start_services() {
