@@ -1,3 +1,4 @@
+using Doctor.Testing;
 using System.Diagnostics;
 using Doctor.Control;
 using Doctor.Events;

@@ -1,3 +1,4 @@
+using Doctor.Testing;
 using Doctor.OpenStack.Sync;
 using Doctor.OpenStack.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,3 +1,4 @@
+using Doctor.Testing;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;

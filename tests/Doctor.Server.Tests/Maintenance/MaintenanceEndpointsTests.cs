@@ -1,3 +1,4 @@
+using Doctor.Testing;
 using System.Text.Json;
 using Doctor.Server.Tests.Infrastructure;
 

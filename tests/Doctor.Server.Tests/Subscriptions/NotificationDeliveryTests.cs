@@ -1,3 +1,4 @@
+using Doctor.Testing;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;

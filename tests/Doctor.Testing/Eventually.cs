@@ -1,8 +1,9 @@
-using Doctor.Testing;
+namespace Doctor.Testing;
 
-namespace Doctor.OpenStack.Tests.Infrastructure;
-
-/// <summary>Bounded waiting for what background work reaches (never a fixed sleep, never a bound on how fast).</summary>
+/// <summary>
+/// Bounded waiting for what background work reaches (never a fixed sleep, never a bound on how fast): a condition that
+/// does not hold within the limit fails the test with a <see cref="TimeoutException"/> naming what was awaited.
+/// </summary>
 public static class Eventually
 {
     public static readonly TimeSpan Limit = TimeSpan.FromSeconds(15);
@@ -19,7 +20,7 @@ public static class Eventually
             if (await condition())
                 return;
             if (DateTime.UtcNow >= deadline)
-                Assert.Fail($"timed out after {(timeout ?? Limit).TotalSeconds:0.#} s waiting for {what}");
+                throw new TimeoutException($"timed out after {(timeout ?? Limit).TotalSeconds:0.#} s waiting for {what}");
             await Task.Delay(pause);
             pause = Math.Min(pause * 2, 50);
         }
@@ -41,6 +42,32 @@ public static class Eventually
                 await Task.Delay(1);
         }
 
-        Assert.True(condition(), $"{what}: not reached after {steps} steps of {step.TotalSeconds} s of the manual clock");
+        if (!condition())
+            throw new TimeoutException($"{what}: not reached after {steps} steps of {step.TotalSeconds} s of the manual clock");
+    }
+
+    /// <summary>Waits for <paramref name="task"/> with a bound, so a hang fails the test instead of the run.</summary>
+    public static async Task<T> Within<T>(Task<T> task, string what, TimeSpan? timeout = null)
+    {
+        try
+        {
+            return await task.WaitAsync(timeout ?? Limit);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"timed out waiting for {what}");
+        }
+    }
+
+    public static async Task Within(Task task, string what, TimeSpan? timeout = null)
+    {
+        try
+        {
+            await task.WaitAsync(timeout ?? Limit);
+        }
+        catch (TimeoutException)
+        {
+            throw new TimeoutException($"timed out waiting for {what}");
+        }
     }
 }
