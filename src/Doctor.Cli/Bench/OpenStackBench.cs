@@ -212,6 +212,7 @@ public static class OpenStackBench
         public double? Delivered { get; set; }
         public double? Sent { get; set; }
         public double? Built { get; set; }
+        public double? Recorded { get; set; }
         public double? ForceDown { get; set; }
         public double? ResetFirst { get; set; }
         public double? ResetLast { get; set; }
@@ -506,7 +507,10 @@ public static class OpenStackBench
                 result.Delivered = delivered.Count > 0 ? delivered.Max() : null;
                 var sent = (timeline?["deliveries"]?.AsArray() ?? []).Select(d => d?["sent_ms"]).OfType<JsonValue>().Select(v => v.GetValue<double>()).ToList();
                 result.Sent = sent.Count > 0 ? sent.Max() : null;
-                result.Built = (timeline?["checkpoints"]?.AsArray() ?? []).FirstOrDefault(c => c?["name"]?.GetValue<string>() == "notification_built")?["ms"] is JsonValue built ? built.GetValue<double>() : null;
+                double? Checkpoint(string name) =>
+                    (timeline?["checkpoints"]?.AsArray() ?? []).FirstOrDefault(c => c?["name"]?.GetValue<string>() == name)?["ms"] is JsonValue v ? v.GetValue<double>() : null;
+                result.Built = Checkpoint("notification_built");
+                result.Recorded = Checkpoint("recorded");
                 double? At(JsonObject c) => c["completed_ms"] is JsonValue v ? v.GetValue<double>() : null;
                 var forced = calls.Where(c => c["action"]?.GetValue<string>() == "nova.force_down=true").Select(At).FirstOrDefault();
                 var resets = calls.Where(c => c["action"]?.GetValue<string>() == "nova.reset_state=error").ToList();
@@ -551,6 +555,7 @@ public static class OpenStackBench
         new("owner_notified_ms", "(a) owner told by Doctor, all VMs", false, r => r.Owner),
         new("aodh_first_ms", "(b) Aodh webhook, first VM", false, r => r.AodhFirst),
         new("aodh_last_ms", "(b) Aodh webhook, every VM", false, r => r.AodhLast),
+        new("doctor_recorded_ms", "Doctor timeline: event recorded (durable)", false, r => r.Recorded),
         new("doctor_notification_built_ms", "Doctor timeline: notification built", false, r => r.Built),
         new("doctor_delivered_ms", "Doctor timeline: delivered (2xx)", false, r => r.Delivered),
         new("doctor_force_down_done_ms", "Doctor timeline: nova.force_down=true done", false, r => r.ForceDown),
