@@ -15,46 +15,32 @@ public sealed class OpenStackDoctor : IAsyncDisposable
 {
     public const string AdminToken = "osint-admin-token-0123456789abcdef";
 
-    private readonly Process _process;
+    private readonly ServeProcess _serve;
     private readonly TempDirectory _data;
-    private readonly StringBuilder _output = new();
 
-    private OpenStackDoctor(Process process, string url, TempDirectory data, string queue)
+    private OpenStackDoctor(ServeProcess serve, TempDirectory data, string queue)
     {
-        _process = process;
+        _serve = serve;
         _data = data;
-        Url = url;
         Queue = queue;
     }
 
-    public string Url { get; }
+    public string Url => _serve.Url;
 
     /// <summary>The RabbitMQ queue this instance consumes the cloud's notifications from.</summary>
     public string Queue { get; }
 
-    public string Output
-    {
-        get
-        {
-            lock (_output)
-                return _output.ToString();
-        }
-    }
+    public string Output => _serve.Output;
 
     /// <summary>How long the start took: process launch to <c>/healthz</c> 200, which waits for the first snapshot of the cloud.</summary>
-    public TimeSpan StartedIn { get; private set; }
+    public TimeSpan StartedIn => _serve.StartedIn;
 
     /// <param name="settings">Extra environment variables, e.g. <c>Doctor__OpenStack__ResetServerState=true</c>.</param>
     /// <param name="consume">False: no transport URL, so the map follows the cloud by reconciliation only.</param>
     public static async Task<OpenStackDoctor> StartAsync(IReadOnlyDictionary<string, string>? settings = null, bool consume = true)
     {
-        var url = $"http://127.0.0.1:{FreePort.Next()}";
         var queue = Bus.QueuePrefix + Guid.NewGuid().ToString("N")[..12];
         var data = new TempDirectory();
-        var doctor = Path.Combine(AppContext.BaseDirectory, "doctor.dll");
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[] { doctor, "serve", "--data-dir", data.Path, "--urls", url, "--controller", "openstack" })
-            info.ArgumentList.Add(arg);
         var environment = new Dictionary<string, string>
         {
             ["DOCTOR_ADMIN_TOKEN"] = AdminToken,
@@ -71,59 +57,20 @@ public sealed class OpenStackDoctor : IAsyncDisposable
             environment["DOCTOR_TRANSPORT_URL"] = Aio.TransportUrl;
         foreach (var (name, value) in settings ?? new Dictionary<string, string>())
             environment[name] = value;
-        foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("OS_", StringComparison.Ordinal) || k.StartsWith("DOCTOR_", StringComparison.Ordinal)).ToList())
-            info.Environment.Remove(name); // the runner's own OpenStack or Doctor settings must not leak into the service
-        foreach (var (name, value) in environment)
-            info.Environment[name] = value;
-
-        var watch = Stopwatch.StartNew();
-        var process = Process.Start(info) ?? throw new InvalidOperationException("could not start doctor");
-        var self = new OpenStackDoctor(process, url, data, queue);
-        process.OutputDataReceived += (_, e) => self.Append(e.Data);
-        process.ErrorDataReceived += (_, e) => self.Append(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-
-        using var probe = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        // The start waits for the first snapshot of the cloud (Doctor:OpenStack:StartupSnapshotSeconds, 60 s) before the
-        // listener opens.
-        while (watch.Elapsed < TimeSpan.FromSeconds(120))
+        try
         {
-            if (process.HasExited)
-            {
-                await self.DisposeAsync();
-                throw new InvalidOperationException($"doctor exited with {process.ExitCode}:\n{self.Output}");
-            }
-
-            try
-            {
-                using var response = await probe.GetAsync($"{url}/healthz");
-                if (response.IsSuccessStatusCode)
-                {
-                    self.StartedIn = watch.Elapsed;
-                    return self;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-
-            await Task.Delay(100);
+            // The start waits for the first snapshot of the cloud (Doctor:OpenStack:StartupSnapshotSeconds, 60 s) before the
+            // listener opens. The runner's own OpenStack or Doctor settings must not leak into the service.
+            var serve = await ServeProcess.StartAsync($"http://127.0.0.1:{FreePort.Next()}", ["--data-dir", data.Path, "--controller", "openstack"],
+                environment, TimeSpan.FromSeconds(120), isolated: true);
+            return new OpenStackDoctor(serve, data, queue);
         }
-
-        await self.DisposeAsync();
-        throw new TimeoutException($"doctor did not become healthy within 120 s:\n{self.Output}");
-    }
-
-    private void Append(string? line)
-    {
-        if (line is null)
-            return;
-        lock (_output)
-            _output.AppendLine(line);
+        catch
+        {
+            await Bus.DeleteQueueAsync(queue);
+            data.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A client of Doctor's API with Doctor's own admin token, or with <paramref name="keystoneToken"/> sent as
@@ -178,22 +125,7 @@ public sealed class OpenStackDoctor : IAsyncDisposable
     /// <summary>SIGTERM and a bounded wait for the exit, then the queue is deleted.</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_process.HasExited)
-        {
-            using (var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                await term!.WaitForExitAsync();
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await _process.WaitForExitAsync(timeout.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _process.Kill(entireProcessTree: true);
-            }
-        }
-
-        _process.Dispose();
+        await _serve.DisposeAsync();
         await Bus.DeleteQueueAsync(Queue);
         _data.Dispose();
     }
