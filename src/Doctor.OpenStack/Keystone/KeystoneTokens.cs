@@ -17,6 +17,13 @@ public sealed partial class KeystoneTokens(HttpClient http, KeystoneSession sess
     : IExternalTokens
 {
     private const int MaxCached = 10_000;
+
+    /// <summary>Validations sent to Keystone at once. Callers with tokens Doctor has not seen (or garbage ones: each distinct
+    /// secret is a Keystone call, before any per-token rate limit can know the caller) queue for a slot; one that cannot get
+    /// a slot within the call timeout is answered 503, so a flood reaches Keystone at most this wide.</summary>
+    public const int MaxInFlight = 16;
+
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
     private static readonly TimeSpan RefusalKept = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<string, (Token? Token, DateTimeOffset Until)> _cache = new(StringComparer.Ordinal);
 
@@ -31,7 +38,18 @@ public sealed partial class KeystoneTokens(HttpClient http, KeystoneSession sess
         if (_cache.TryGetValue(hash, out var cached) && cached.Until > now)
             return cached.Token;
 
-        var token = await AskKeystoneAsync(secret, hash, cancellationToken);
+        if (!await _inFlight.WaitAsync(TimeSpan.FromSeconds(options.CallTimeoutSeconds), cancellationToken))
+            throw new OpenStackException($"{MaxInFlight} token validations are waiting for Keystone already; try again");
+        Token? token;
+        try
+        {
+            token = await AskKeystoneAsync(secret, hash, cancellationToken);
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+
         if (_cache.Count >= MaxCached)
             _cache.Clear(); // crude but bounded: a flood of distinct tokens costs Keystone calls, never memory
         var until = token is null ? now + RefusalKept : Min(now + TimeSpan.FromSeconds(options.TokenCacheSeconds), token.ExpiresAt ?? now);

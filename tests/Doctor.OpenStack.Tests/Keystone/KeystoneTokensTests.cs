@@ -240,4 +240,50 @@ public sealed class KeystoneTokensTests : IAsyncLifetime
         Assert.Equal("tenant-x", token!.ProjectId);
         Assert.Equal(2, _cloud.TokensIssued);
     }
+
+    [Fact]
+    public async Task Validate_FloodOfUnknownTokens_AtMostMaxInFlightSentToKeystoneAtOnce()
+    {
+        // A call timeout far beyond the test's own waits: the bound is on how many, never on how fast.
+        await using var clients = new CloudClients(_cloud, o => o.CallTimeoutSeconds = 600);
+        await clients.Session.TokenAsync(CancellationToken.None);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var inFlight = 0;
+        var most = 0;
+        _cloud.Intercept = async (context, call) =>
+        {
+            if (call.Method != "GET")
+                return false;
+            var now = Interlocked.Increment(ref inFlight);
+            InterlockedMax(ref most, now);
+            await release.Task;
+            Interlocked.Decrement(ref inFlight);
+            await FakeCloud.WriteAsync(context, 404, new JsonObject { ["error"] = new JsonObject { ["code"] = 404 } });
+            return true;
+        };
+
+        var flood = Enumerable.Range(0, KeystoneTokens.MaxInFlight * 3)
+            .Select(i => clients.Tokens.ValidateAsync($"gAAAAA-unknown-{i}", CancellationToken.None).AsTask()).ToList();
+        await Eventually.TrueAsync(() => Volatile.Read(ref inFlight) == KeystoneTokens.MaxInFlight, "the first validations to reach Keystone");
+        await Task.Delay(50); // room for any validation that would overtake the bound to show up
+        var heldBack = flood.Count(t => !t.IsCompleted);
+        release.SetResult();
+        var answers = await Task.WhenAll(flood);
+
+        Assert.Equal(KeystoneTokens.MaxInFlight, Volatile.Read(ref most));
+        Assert.Equal(flood.Count, heldBack);
+        Assert.All(answers, Assert.Null); // every one was asked in the end, none refused for being queued
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        var seen = Volatile.Read(ref target);
+        while (value > seen)
+        {
+            var previous = Interlocked.CompareExchange(ref target, value, seen);
+            if (previous == seen)
+                return;
+            seen = previous;
+        }
+    }
 }
