@@ -9,45 +9,36 @@ namespace Doctor.OpenStack.Integration;
 /// the host's nova-compute restarts). Doctor must say so (<c>GET /v1/openstack</c> names the host as waiting) and un-force
 /// it by itself once the operator has restarted that nova-compute.
 /// </summary>
-public sealed class EvacuationTests(ITestOutputHelper output, Notes notes) : IClassFixture<Notes>, IAsyncLifetime
+public sealed class EvacuationTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "evacuation")
 {
-    private readonly Notes _notes = notes.For(output, "evacuation");
-    private Cloud _cloud = null!;
-    private OpenStackDoctor? _doctor;
-
-    public async Task InitializeAsync()
-    {
-        _cloud = new Cloud(_notes.Say);
-        await _cloud.RemoveLeftoversAsync();
-    }
 
     [OpenStackFact]
     public async Task EvacuatedHost_UnforceRefusedAndReported_ThenDoneAfterComputeRestart()
     {
-        var doctor = _doctor = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__UnforceRetrySeconds"] = "2" });
-        _notes.Took("doctor started", doctor.StartedIn);
-        var server = await _cloud.BootAsync(Aio.AdminInDemo, "ev-demo", Aio.Host1);
-        await Expect.ServerOnAsync(doctor, _cloud, server, Aio.Host1);
+        var doctor = Service = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__UnforceRetrySeconds"] = "2" });
+        Notes.Took("doctor started", doctor.StartedIn);
+        var server = await Cloud.BootAsync(Aio.AdminInDemo, "ev-demo", Aio.Host1);
+        await Expect.ServerOnAsync(doctor, Cloud, server, Aio.Host1);
 
         await doctor.PostEventAsync("compute.host.down", Aio.Host1);
-        _notes.Took("Nova: fake-host-1 forced down", await Poll.UntilAsync(() => _cloud.ForcedDownAsync(Aio.Host1),
-            "fake-host-1 forced down in Nova", TimeSpan.FromSeconds(60), async () => _doctor.Tail()));
+        Notes.Took("Nova: fake-host-1 forced down", await Poll.UntilAsync(() => Cloud.ForcedDownAsync(Aio.Host1),
+            "fake-host-1 forced down in Nova", TimeSpan.FromSeconds(60), async () => Service.Tail()));
 
         // The operator (or a VNF manager) evacuates the server to fake-host-2.
-        await _cloud.ServerActionAsync(server, new System.Text.Json.Nodes.JsonObject { ["evacuate"] = new System.Text.Json.Nodes.JsonObject { ["host"] = Aio.Host2 } }, "2.68");
-        _notes.Took("Nova: evacuated to fake-host-2 (ACTIVE)", await _cloud.WaitServerAsync(server,
+        await Cloud.ServerActionAsync(server, new System.Text.Json.Nodes.JsonObject { ["evacuate"] = new System.Text.Json.Nodes.JsonObject { ["host"] = Aio.Host2 } }, "2.68");
+        Notes.Took("Nova: evacuated to fake-host-2 (ACTIVE)", await Cloud.WaitServerAsync(server,
             s => Cloud.Host(s) == Aio.Host2 && Cloud.Status(s) == "ACTIVE" && Cloud.TaskState(s) is null, "server evacuated to fake-host-2"));
-        _notes.Took("Doctor's map shows it on fake-host-2", await Expect.ServerOnAsync(doctor, _cloud, server, Aio.Host2));
+        Notes.Took("Doctor's map shows it on fake-host-2", await Expect.ServerOnAsync(doctor, Cloud, server, Aio.Host2));
 
         // Recovery: Nova refuses to un-force while the 'done' evacuation records remain; Doctor reports it and keeps asking.
         await doctor.PostEventAsync("compute.host.up", Aio.Host1);
         var (waiting, reported) = await Poll.UntilAsync(async () =>
                 (await doctor.StatusAsync())["actions"]!["waiting_to_unforce"]!.AsArray().FirstOrDefault(w => w!["host"]!.GetValue<string>() == Aio.Host1),
             "GET /v1/openstack naming fake-host-1 as waiting to be un-forced", TimeSpan.FromSeconds(60), async () => (await doctor.StatusAsync()).ToJsonString() + "\n" + doctor.Tail());
-        _notes.Took("GET /v1/openstack reports fake-host-1 waiting to be un-forced", reported);
-        _notes.Say($"reported reason: {waiting["reason"]}");
+        Notes.Took("GET /v1/openstack reports fake-host-1 waiting to be un-forced", reported);
+        Notes.Say($"reported reason: {waiting["reason"]}");
         Assert.Contains("evacuation", waiting["reason"]!.GetValue<string>(), StringComparison.OrdinalIgnoreCase);
-        Assert.True(await _cloud.ForcedDownAsync(Aio.Host1), "Nova un-forced fake-host-1 although evacuation records remain");
+        Assert.True(await Cloud.ForcedDownAsync(Aio.Host1), "Nova un-forced fake-host-1 although evacuation records remain");
         using (var admin = doctor.Client())
         {
             // Doctor's own view of the host is recovered: the fault is cleared; only the cloud's record lags behind.
@@ -58,19 +49,12 @@ public sealed class EvacuationTests(ITestOutputHelper output, Notes notes) : ICl
         // The operator restarts the host's nova-compute; Doctor un-forces the host on its next attempt.
         var restart = System.Diagnostics.Stopwatch.StartNew();
         await Cloud.RestartComputeAsync(1);
-        _notes.Took("nova-compute of fake-host-1 stopped and started again", restart.Elapsed);
-        _notes.Took("Nova: fake-host-1 un-forced by Doctor after the restart", await Poll.UntilAsync(async () => !await _cloud.ForcedDownAsync(Aio.Host1),
+        Notes.Took("nova-compute of fake-host-1 stopped and started again", restart.Elapsed);
+        Notes.Took("Nova: fake-host-1 un-forced by Doctor after the restart", await Poll.UntilAsync(async () => !await Cloud.ForcedDownAsync(Aio.Host1),
             "fake-host-1 un-forced in Nova after its compute restarted", TimeSpan.FromSeconds(180), async () => (await doctor.StatusAsync()).ToJsonString() + "\n" + doctor.Tail()));
         var actions = (await doctor.StatusAsync())["actions"]!;
         await Poll.UntilAsync(async () => (await doctor.StatusAsync())["actions"]!["waiting_to_unforce"]!.AsArray().Count == 0,
             "GET /v1/openstack no longer lists fake-host-1 as waiting", TimeSpan.FromSeconds(30), async () => (await doctor.StatusAsync()).ToJsonString());
-        _notes.Say($"GET /v1/openstack actions: {actions.ToJsonString()}");
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_doctor is not null)
-            await _doctor.DisposeAsync();
-        await _cloud.DisposeAsync();
+        Notes.Say($"GET /v1/openstack actions: {actions.ToJsonString()}");
     }
 }

@@ -12,39 +12,35 @@ namespace Doctor.OpenStack.Integration;
 /// the compute service forced down and the servers' host DOWN and (ResetServerState) in ERROR, Neutron shows the ports'
 /// data plane DOWN, and a tenant's Aodh event alarm on instances in error fires. Recovery puts everything back.
 /// </summary>
-public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : IClassFixture<Notes>, IAsyncLifetime
+public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "host failure")
 {
-    private readonly Notes _notes = notes.For(output, "host failure");
-    private Cloud _cloud = null!;
     private Consumer _consumer = null!;
-    private OpenStackDoctor? _doctor;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _cloud = new Cloud(_notes.Say);
-        await _cloud.RemoveLeftoversAsync();
-        await _cloud.GrantRoleAsync("admin", "demo2", "admin"); // to pin demo2's server to our host
+        await base.InitializeAsync();
+        await Cloud.GrantRoleAsync("admin", "demo2", "admin"); // to pin demo2's server to our host
         _consumer = await Consumer.StartAsync();
     }
 
     [OpenStackFact]
     public async Task HostDown_OwnersToldAndCloudCorrected_ThenRecoveryPutsItBack()
     {
-        var doctor = _doctor = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__ResetServerState"] = "true" });
-        _notes.Took("doctor started (first snapshot read)", doctor.StartedIn);
-        var demo = await _cloud.TokenAsync(Aio.Demo);
-        var demo2 = await _cloud.TokenAsync(Aio.Demo2);
+        var doctor = Service = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__ResetServerState"] = "true" });
+        Notes.Took("doctor started (first snapshot read)", doctor.StartedIn);
+        var demo = await Cloud.TokenAsync(Aio.Demo);
+        var demo2 = await Cloud.TokenAsync(Aio.Demo2);
 
         // Two servers of demo and one of demo2 on fake-host-1, booted after Doctor started; a port for each of demo's.
         var boots = await Task.WhenAll(
-            _cloud.BootAsync(Aio.AdminInDemo, "hf-demo-a", Aio.Host1),
-            _cloud.BootAsync(Aio.AdminInDemo, "hf-demo-b", Aio.Host1),
-            _cloud.BootAsync(Aio.AdminInDemo2, "hf-demo2-c", Aio.Host1));
+            Cloud.BootAsync(Aio.AdminInDemo, "hf-demo-a", Aio.Host1),
+            Cloud.BootAsync(Aio.AdminInDemo, "hf-demo-b", Aio.Host1),
+            Cloud.BootAsync(Aio.AdminInDemo2, "hf-demo2-c", Aio.Host1));
         var (a, b, c) = (boots[0], boots[1], boots[2]);
-        var portA = await _cloud.CreatePortAsync("hf-port-a", a, demo.ProjectId, Aio.Host1);
-        var portB = await _cloud.CreatePortAsync("hf-port-b", b, demo.ProjectId, Aio.Host1);
+        var portA = await Cloud.CreatePortAsync("hf-port-a", a, demo.ProjectId, Aio.Host1);
+        var portB = await Cloud.CreatePortAsync("hf-port-b", b, demo.ProjectId, Aio.Host1);
         foreach (var id in boots)
-            _notes.Took($"server {id} in Doctor's map after Nova showed it ACTIVE", await Expect.ServerOnAsync(doctor, _cloud, id, Aio.Host1));
+            Notes.Took($"server {id} in Doctor's map after Nova showed it ACTIVE", await Expect.ServerOnAsync(doctor, Cloud, id, Aio.Host1));
         foreach (var port in new[] { portA, portB })
         {
             await Poll.UntilAsync(async () => (await doctor.FindAsync($"/v1/ports/{port}"))?["host"]?.GetValue<string>() == Aio.Host1,
@@ -56,13 +52,13 @@ public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : IC
             await demoApi.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new JsonObject { ["callback_url"] = _consumer.Url("demo") }, expect: 201);
         using (var demo2Api = doctor.Client(demo2.Token))
             await demo2Api.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new JsonObject { ["callback_url"] = _consumer.Url("demo2") }, expect: 201);
-        var alarm = await _cloud.CreateEventAlarmAsync(Aio.Demo, "hf-vm-error", "compute.instance.update", _consumer.Url("aodh"), ("traits.state", "error"));
+        var alarm = await Cloud.CreateEventAlarmAsync(Aio.Demo, "hf-vm-error", "compute.instance.update", _consumer.Url("aodh"), ("traits.state", "error"));
 
         // --- the host fails
         var down = await doctor.PostEventAsync("compute.host.down", Aio.Host1);
 
         var (toDemo, demoAfter) = await _consumer.WaitAsync("demo", Expect.Notification("fault", a, b), "demo's fault notification naming both its servers", down);
-        _notes.Took("demo notified", demoAfter);
+        Notes.Took("demo notified", demoAfter);
         Assert.DoesNotContain(c, Expect.ResourceIds(toDemo));
         Assert.Equal(demo.ProjectId, toDemo["project_id"]!.GetValue<string>());
         foreach (var id in new[] { a, b })
@@ -73,29 +69,29 @@ public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : IC
 
         Assert.DoesNotContain(Aio.Host1, toDemo.ToJsonString(), StringComparison.Ordinal); // tenants never learn host names
         var (toDemo2, demo2After) = await _consumer.WaitAsync("demo2", Expect.Notification("fault", c), "demo2's fault notification", down);
-        _notes.Took("demo2 notified", demo2After);
+        Notes.Took("demo2 notified", demo2After);
         Assert.DoesNotContain(a, Expect.ResourceIds(toDemo2));
         Assert.DoesNotContain(b, Expect.ResourceIds(toDemo2));
 
-        _notes.Took("Nova: compute service forced down", await Poll.UntilAsync(() => _cloud.ForcedDownAsync(Aio.Host1),
+        Notes.Took("Nova: compute service forced down", await Poll.UntilAsync(() => Cloud.ForcedDownAsync(Aio.Host1),
             "Nova's fake-host-1 compute service forced_down", TimeSpan.FromSeconds(60), async () => doctor.Tail()));
         foreach (var id in boots)
         {
-            _notes.Took($"Nova: server {id} ERROR with host_status DOWN", await _cloud.WaitServerAsync(id,
+            Notes.Took($"Nova: server {id} ERROR with host_status DOWN", await Cloud.WaitServerAsync(id,
                 s => Cloud.Status(s) == "ERROR" && Cloud.HostStatus(s) == "DOWN", $"server {id} ERROR, host_status DOWN in Nova"));
         }
 
         foreach (var port in new[] { portA, portB })
         {
-            _notes.Took($"Neutron: port {port} data_plane_status DOWN", await Poll.UntilAsync(
-                async () => (await _cloud.PortAsync(port))["data_plane_status"]?.GetValue<string>() == "DOWN",
+            Notes.Took($"Neutron: port {port} data_plane_status DOWN", await Poll.UntilAsync(
+                async () => (await Cloud.PortAsync(port))["data_plane_status"]?.GetValue<string>() == "DOWN",
                 $"port {port} data_plane_status DOWN in Neutron", TimeSpan.FromSeconds(60), async () => doctor.Tail()));
         }
 
         foreach (var id in new[] { a, b })
         {
             var (_, fired) = await _consumer.WaitAsync("aodh", Expect.Alarm(alarm, id), $"demo's Aodh alarm on server {id} in error", down, explain: async () => doctor.Tail());
-            _notes.Took($"Aodh event alarm fired for {id} (Nova reset-state → notification → Ceilometer → Aodh)", fired);
+            Notes.Took($"Aodh event alarm fired for {id} (Nova reset-state → notification → Ceilometer → Aodh)", fired);
         }
 
         // The fault's timeline lists the calls Doctor made to the cloud, after the owners were told.
@@ -114,44 +110,42 @@ public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : IC
         {
             var call = Expect.ControllerCall(timeline, action, target)!;
             Assert.True(call["outcome"]!.GetValue<string>() == "succeeded", $"{action} on {target}: {call.ToJsonString()}");
-            _notes.Say($"timeline: {action} on {target} completed at {call["completed_ms"]} ms after the event was received");
+            Notes.Say($"timeline: {action} on {target} completed at {call["completed_ms"]} ms after the event was received");
         }
 
         var delivered = timeline["deliveries"]!.AsArray();
         Assert.NotEmpty(delivered);
-        _notes.Say($"timeline: checkpoints {string.Join(", ", timeline["checkpoints"]!.AsArray().Select(c => $"{c!["name"]}={c["ms"]}"))}");
+        Notes.Say($"timeline: checkpoints {string.Join(", ", timeline["checkpoints"]!.AsArray().Select(c => $"{c!["name"]}={c["ms"]}"))}");
 
         // --- the host comes back
         var up = await doctor.PostEventAsync("compute.host.up", Aio.Host1);
         var (cleared, clearedAfter) = await _consumer.WaitAsync("demo", Expect.Notification("fault_cleared", a, b), "demo's fault_cleared notification", up);
-        _notes.Took("demo told the fault cleared", clearedAfter);
+        Notes.Took("demo told the fault cleared", clearedAfter);
         Assert.DoesNotContain(c, Expect.ResourceIds(cleared));
-        _notes.Took("Nova: compute service no longer forced down", await Poll.UntilAsync(async () => !await _cloud.ForcedDownAsync(Aio.Host1),
+        Notes.Took("Nova: compute service no longer forced down", await Poll.UntilAsync(async () => !await Cloud.ForcedDownAsync(Aio.Host1),
             "Nova's fake-host-1 un-forced", TimeSpan.FromSeconds(60), async () => doctor.Tail()));
         foreach (var id in boots)
         {
-            _notes.Took($"Nova: server {id} ACTIVE with host_status UP", await _cloud.WaitServerAsync(id,
+            Notes.Took($"Nova: server {id} ACTIVE with host_status UP", await Cloud.WaitServerAsync(id,
                 s => Cloud.Status(s) == "ACTIVE" && Cloud.HostStatus(s) == "UP", $"server {id} ACTIVE, host_status UP in Nova"));
         }
 
         foreach (var port in new[] { portA, portB })
         {
-            _notes.Took($"Neutron: port {port} data_plane_status ACTIVE", await Poll.UntilAsync(
-                async () => (await _cloud.PortAsync(port))["data_plane_status"]?.GetValue<string>() == "ACTIVE",
+            Notes.Took($"Neutron: port {port} data_plane_status ACTIVE", await Poll.UntilAsync(
+                async () => (await Cloud.PortAsync(port))["data_plane_status"]?.GetValue<string>() == "ACTIVE",
                 $"port {port} data_plane_status ACTIVE in Neutron after recovery", TimeSpan.FromSeconds(60), async () => doctor.Tail()));
         }
 
         var actions = (await doctor.StatusAsync())["actions"]!;
         Assert.True(actions["failed"]!.GetValue<long>() == 0, $"controller calls failed: {actions.ToJsonString()}\n{doctor.Tail()}");
         Assert.Empty(actions["waiting_to_unforce"]!.AsArray());
-        _notes.Say($"GET /v1/openstack actions: {actions.ToJsonString()}");
+        Notes.Say($"GET /v1/openstack actions: {actions.ToJsonString()}");
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        if (_doctor is not null)
-            await _doctor.DisposeAsync();
-        await _cloud.DisposeAsync();
+        await base.DisposeAsync();
         await _consumer.DisposeAsync();
     }
 }

@@ -10,43 +10,39 @@ namespace Doctor.OpenStack.Integration;
 /// project caller of its Keystone project and sees only that project's servers, another project's user does not learn
 /// they exist, a Keystone admin is Doctor's admin, and a token Keystone does not know is refused.
 /// </summary>
-public sealed class KeystoneCallerTests(ITestOutputHelper output, Notes notes) : IClassFixture<Notes>, IAsyncLifetime
+public sealed class KeystoneCallerTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "keystone callers")
 {
-    private readonly Notes _notes = notes.For(output, "keystone callers");
-    private Cloud _cloud = null!;
-    private OpenStackDoctor? _doctor;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _cloud = new Cloud(_notes.Say);
-        await _cloud.RemoveLeftoversAsync();
-        await _cloud.GrantRoleAsync("admin", "demo2", "admin");
+        await base.InitializeAsync();
+        await Cloud.GrantRoleAsync("admin", "demo2", "admin");
     }
 
     [OpenStackFact]
     public async Task KeystoneTokens_ProjectMembersSeeTheirOwnOnly_AdminIsAdmin_UnknownRefused()
     {
-        var doctor = _doctor = await OpenStackDoctor.StartAsync();
-        var boots = await Task.WhenAll(_cloud.BootAsync(Aio.AdminInDemo, "kc-demo", Aio.Host2), _cloud.BootAsync(Aio.AdminInDemo2, "kc-demo2", Aio.Host2));
+        var doctor = Service = await OpenStackDoctor.StartAsync();
+        var boots = await Task.WhenAll(Cloud.BootAsync(Aio.AdminInDemo, "kc-demo", Aio.Host2), Cloud.BootAsync(Aio.AdminInDemo2, "kc-demo2", Aio.Host2));
         var (mine, theirs) = (boots[0], boots[1]);
         foreach (var id in boots)
-            await Expect.ServerOnAsync(doctor, _cloud, id, Aio.Host2);
-        var demo = await _cloud.TokenAsync(Aio.Demo);
-        var demo2 = await _cloud.TokenAsync(Aio.Demo2);
-        var admin = await _cloud.TokenAsync(Aio.Admin);
+            await Expect.ServerOnAsync(doctor, Cloud, id, Aio.Host2);
+        var demo = await Cloud.TokenAsync(Aio.Demo);
+        var demo2 = await Cloud.TokenAsync(Aio.Demo2);
+        var admin = await Cloud.TokenAsync(Aio.Admin);
 
         using (var api = doctor.Client(demo.Token))
         {
             var watch = System.Diagnostics.Stopwatch.StartNew();
             var servers = (await api.SendJsonAsync(HttpMethod.Get, "/v1/servers?limit=1000"))["servers"]!.AsArray();
-            _notes.Took("first call with a demo Keystone token (validated with Keystone)", watch.Elapsed);
+            Notes.Took("first call with a demo Keystone token (validated with Keystone)", watch.Elapsed);
             Assert.Contains(servers, s => s!["id"]!.GetValue<string>() == mine);
             Assert.DoesNotContain(servers, s => s!["id"]!.GetValue<string>() == theirs);
             Assert.All(servers, s => Assert.Equal(demo.ProjectId, s!["project_id"]!.GetValue<string>()));
             Assert.All(servers, s => Assert.Null(s!["host"])); // a tenant sees host_id, never the host's name
             watch.Restart();
             var one = await api.SendJsonAsync(HttpMethod.Get, $"/v1/servers/{mine}");
-            _notes.Took("second call with the same token (cached)", watch.Elapsed);
+            Notes.Took("second call with the same token (cached)", watch.Elapsed);
             Assert.Equal("UP", one["host_status"]!.GetValue<string>());
             Assert.Equal(404, await api.StatusOfAsync($"/v1/servers/{theirs}"));
             Assert.Equal(403, await api.StatusOfAsync("/v1/hosts")); // a known caller without the role
@@ -85,12 +81,5 @@ public sealed class KeystoneCallerTests(ITestOutputHelper output, Notes notes) :
             api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", "garbage");
             Assert.Equal(401, await api.StatusOfAsync("/v1/servers"));
         }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_doctor is not null)
-            await _doctor.DisposeAsync();
-        await _cloud.DisposeAsync();
     }
 }

@@ -11,19 +11,15 @@ namespace Doctor.OpenStack.Integration;
 /// resources, where the cloud's own tools pick them up: Ceilometer (listening on exchange doctor in this AIO) turns them
 /// into events, and a tenant's Aodh event alarm on <c>doctor.fault</c> fires.
 /// </summary>
-public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes notes) : IClassFixture<Notes>, IAsyncLifetime
+public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "published notifications")
 {
-    private readonly Notes _notes = notes.For(output, "published notifications");
-    private Cloud _cloud = null!;
     private Consumer _consumer = null!;
     private Bus _bus = null!;
-    private OpenStackDoctor? _doctor;
 
-    public async Task InitializeAsync()
+    public override async Task InitializeAsync()
     {
-        _cloud = new Cloud(_notes.Say);
-        await _cloud.RemoveLeftoversAsync();
-        await _cloud.GrantRoleAsync("admin", "demo2", "admin");
+        await base.InitializeAsync();
+        await Cloud.GrantRoleAsync("admin", "demo2", "admin");
         _consumer = await Consumer.StartAsync();
         _bus = new Bus();
     }
@@ -31,19 +27,19 @@ public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes n
     [OpenStackFact]
     public async Task HostDown_DoctorFaultOnTheBusPerProject_AodhAlarmFires()
     {
-        var doctor = _doctor = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__PublishNotifications"] = "true" });
-        var boots = await Task.WhenAll(_cloud.BootAsync(Aio.AdminInDemo, "pub-demo", Aio.Host1), _cloud.BootAsync(Aio.AdminInDemo2, "pub-demo2", Aio.Host1));
+        var doctor = Service = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__PublishNotifications"] = "true" });
+        var boots = await Task.WhenAll(Cloud.BootAsync(Aio.AdminInDemo, "pub-demo", Aio.Host1), Cloud.BootAsync(Aio.AdminInDemo2, "pub-demo2", Aio.Host1));
         var (mine, theirs) = (boots[0], boots[1]);
         foreach (var id in boots)
-            await Expect.ServerOnAsync(doctor, _cloud, id, Aio.Host1);
-        var demo = await _cloud.TokenAsync(Aio.Demo);
-        var demo2 = await _cloud.TokenAsync(Aio.Demo2);
+            await Expect.ServerOnAsync(doctor, Cloud, id, Aio.Host1);
+        var demo = await Cloud.TokenAsync(Aio.Demo);
+        var demo2 = await Cloud.TokenAsync(Aio.Demo2);
         await _bus.TapAsync("doctor", "notifications.info");
-        var alarm = await _cloud.CreateEventAlarmAsync(Aio.Demo, "pub-doctor-fault", "doctor.fault", _consumer.Url("aodh"));
+        var alarm = await Cloud.CreateEventAlarmAsync(Aio.Demo, "pub-doctor-fault", "doctor.fault", _consumer.Url("aodh"));
 
         var down = await doctor.PostEventAsync("compute.host.down", Aio.Host1);
         var (toDemo, demoAfter) = await TappedAsync("doctor.fault", mine, down, doctor);
-        _notes.Took("doctor.fault for demo on the bus", demoAfter);
+        Notes.Took("doctor.fault for demo on the bus", demoAfter);
         Assert.Equal(demo.ProjectId, toDemo.Project);
         Assert.Equal(demo.ProjectId, toDemo.Payload["project_id"]!.GetValue<string>());
         Assert.DoesNotContain(theirs, Expect.ResourceIds(toDemo.Payload));
@@ -55,15 +51,15 @@ public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes n
 
         var (fired, firedAfter) = await _consumer.WaitAsync("aodh", Expect.Alarm(alarm), "demo's Aodh alarm on doctor.fault", down,
             explain: async () => doctor.Tail());
-        _notes.Took("Aodh event alarm on doctor.fault fired (Doctor → RabbitMQ → Ceilometer → Aodh → webhook)", firedAfter);
+        Notes.Took("Aodh event alarm on doctor.fault fired (Doctor → RabbitMQ → Ceilometer → Aodh → webhook)", firedAfter);
         Assert.Equal("doctor.fault", fired["reason_data"]!["event"]!["event_type"]!.GetValue<string>());
         Assert.Equal(demo.ProjectId, Expect.AlarmTrait(fired, "project_id"));
 
         var up = await doctor.PostEventAsync("compute.host.up", Aio.Host1);
         var (cleared, clearedAfter) = await TappedAsync("doctor.fault.cleared", mine, up, doctor);
-        _notes.Took("doctor.fault.cleared for demo on the bus", clearedAfter);
+        Notes.Took("doctor.fault.cleared for demo on the bus", clearedAfter);
         Assert.Equal(demo.ProjectId, cleared.Project);
-        await Poll.UntilAsync(async () => !await _cloud.ForcedDownAsync(Aio.Host1), "fake-host-1 un-forced after recovery", TimeSpan.FromSeconds(60), async () => doctor.Tail());
+        await Poll.UntilAsync(async () => !await Cloud.ForcedDownAsync(Aio.Host1), "fake-host-1 un-forced after recovery", TimeSpan.FromSeconds(60), async () => doctor.Tail());
     }
 
     /// <summary>The first message of <paramref name="eventType"/> published after <paramref name="since"/> that names
@@ -78,12 +74,10 @@ public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes n
         return ((found.Item2, found.Item3), Stopwatch.GetElapsedTime(since, found.Item1));
     }
 
-    public async Task DisposeAsync()
+    public override async Task DisposeAsync()
     {
-        if (_doctor is not null)
-            await _doctor.DisposeAsync();
+        await base.DisposeAsync();
         await _bus.DisposeAsync();
-        await _cloud.DisposeAsync();
         await _consumer.DisposeAsync();
     }
 }

@@ -11,34 +11,25 @@ namespace Doctor.OpenStack.Integration;
 /// says it is, and deleted ones vanish; <c>GET /v1/openstack</c> counts every repair. And a force-down that is not
 /// Doctor's is followed, never re-sent.
 /// </summary>
-public sealed class ReconciliationTests(ITestOutputHelper output, Notes notes) : IClassFixture<Notes>, IAsyncLifetime
+public sealed class ReconciliationTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "reconciliation")
 {
-    private readonly Notes _notes = notes.For(output, "reconciliation");
-    private Cloud _cloud = null!;
-    private OpenStackDoctor? _doctor;
-
-    public async Task InitializeAsync()
-    {
-        _cloud = new Cloud(_notes.Say);
-        await _cloud.RemoveLeftoversAsync();
-    }
 
     [OpenStackFact]
     public async Task NoNotifications_ReconciliationRepairsTheMapAndCountsIt()
     {
-        var doctor = _doctor = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__ReconcileSeconds"] = "2" }, consume: false);
+        var doctor = Service = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__ReconcileSeconds"] = "2" }, consume: false);
         var status = await doctor.StatusAsync();
         Assert.False(status["notifications"]!["consuming"]!.GetValue<bool>(), status.ToJsonString());
-        var demo = await _cloud.TokenAsync(Aio.Demo);
+        var demo = await Cloud.TokenAsync(Aio.Demo);
 
         // Created behind Doctor's back.
         var before = await RepairedAsync(doctor);
         var watch = Stopwatch.StartNew();
-        var server = await _cloud.BootAsync(Aio.AdminInDemo, "rec-demo", Aio.Host1);
+        var server = await Cloud.BootAsync(Aio.AdminInDemo, "rec-demo", Aio.Host1);
         var active = watch.Elapsed;
-        var port = await _cloud.CreatePortAsync("rec-port", server, demo.ProjectId, Aio.Host1);
-        await Expect.ServerOnAsync(doctor, _cloud, server, Aio.Host1, seconds: 90);
-        _notes.Say($"server created: ACTIVE in Nova {active.TotalMilliseconds:0} ms after the request, in Doctor's map after {watch.ElapsedMilliseconds} ms (passes every 2 s)");
+        var port = await Cloud.CreatePortAsync("rec-port", server, demo.ProjectId, Aio.Host1);
+        await Expect.ServerOnAsync(doctor, Cloud, server, Aio.Host1, seconds: 90);
+        Notes.Say($"server created: ACTIVE in Nova {active.TotalMilliseconds:0} ms after the request, in Doctor's map after {watch.ElapsedMilliseconds} ms (passes every 2 s)");
         await Poll.UntilAsync(async () => await doctor.FindAsync($"/v1/ports/{port}") is not null, $"port {port} in Doctor's map", TimeSpan.FromSeconds(90), async () => doctor.Tail());
         var afterCreate = await CountedAsync(doctor, before, 2, "the server and the port added");
 
@@ -51,18 +42,18 @@ public sealed class ReconciliationTests(ITestOutputHelper output, Notes notes) :
             Assert.Equal(Aio.Host2, (await admin.SendJsonAsync(HttpMethod.Get, $"/v1/servers/{server}"))["host"]!.GetValue<string>());
         }
 
-        _notes.Took("server's host repaired", await Expect.ServerOnAsync(doctor, _cloud, server, Aio.Host1, seconds: 90));
+        Notes.Took("server's host repaired", await Expect.ServerOnAsync(doctor, Cloud, server, Aio.Host1, seconds: 90));
         var afterMove = await CountedAsync(doctor, afterCreate, 1, "the server's host repaired");
 
         // Deleted behind Doctor's back.
-        await _cloud.DeletePortAsync(port);
-        await _cloud.DeleteServerAsync(server);
-        _notes.Took("deleted from Nova and Neutron: gone from Doctor's map", await Expect.GoneAsync(doctor, $"/v1/servers/{server}", seconds: 90));
+        await Cloud.DeletePortAsync(port);
+        await Cloud.DeleteServerAsync(server);
+        Notes.Took("deleted from Nova and Neutron: gone from Doctor's map", await Expect.GoneAsync(doctor, $"/v1/servers/{server}", seconds: 90));
         await Expect.GoneAsync(doctor, $"/v1/ports/{port}", seconds: 90);
         await CountedAsync(doctor, afterMove, 2, "the server and the port removed");
 
         status = await doctor.StatusAsync();
-        _notes.Say($"GET /v1/openstack reconciliation: {status["reconciliation"]!.ToJsonString()}");
+        Notes.Say($"GET /v1/openstack reconciliation: {status["reconciliation"]!.ToJsonString()}");
         Assert.Equal(0, status["notifications"]!["received"]!.GetValue<long>());
         Assert.Null(status["reconciliation"]!["last_error"]?.GetValue<string>());
     }
@@ -75,15 +66,15 @@ public sealed class ReconciliationTests(ITestOutputHelper output, Notes notes) :
     [OpenStackFact]
     public async Task OperatorsForceDown_FollowedWhenLifted_NeverSentAgain()
     {
-        Assert.Null(await _cloud.SetForcedDownAsync(Aio.Host2, true));
-        var doctor = _doctor = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__ReconcileSeconds"] = "2" });
+        Assert.Null(await Cloud.SetForcedDownAsync(Aio.Host2, true));
+        var doctor = Service = await OpenStackDoctor.StartAsync(new Dictionary<string, string> { ["Doctor__OpenStack__ReconcileSeconds"] = "2" });
         using var admin = doctor.Client();
         var host = await admin.SendJsonAsync(HttpMethod.Get, $"/v1/hosts/{Aio.Host2}");
         Assert.True(host["forced_down"]!.GetValue<bool>(), host.ToJsonString());
         Assert.Equal("DOWN", host["host_status"]!.GetValue<string>());
 
-        Assert.Null(await _cloud.SetForcedDownAsync(Aio.Host2, false));
-        _notes.Took("operator's un-force in Nova followed by Doctor's map", await Poll.UntilAsync(
+        Assert.Null(await Cloud.SetForcedDownAsync(Aio.Host2, false));
+        Notes.Took("operator's un-force in Nova followed by Doctor's map", await Poll.UntilAsync(
             async () => (await admin.SendJsonAsync(HttpMethod.Get, $"/v1/hosts/{Aio.Host2}"))["forced_down"]!.GetValue<bool>() == false,
             "fake-host-2 no longer forced down in Doctor's map", TimeSpan.FromSeconds(60), async () => doctor.Tail()));
         Assert.Equal("up", (await admin.SendJsonAsync(HttpMethod.Get, $"/v1/hosts/{Aio.Host2}"))["state"]!.GetValue<string>());
@@ -94,7 +85,7 @@ public sealed class ReconciliationTests(ITestOutputHelper output, Notes notes) :
             "three more reconciliation passes", TimeSpan.FromSeconds(60), async () => (await doctor.StatusAsync()).ToJsonString());
         await Poll.UntilAsync(async () => (await doctor.StatusAsync())["actions"]!["pending"]!.GetValue<long>() == 0,
             "no controller call pending", TimeSpan.FromSeconds(30), async () => (await doctor.StatusAsync()).ToJsonString());
-        Assert.False(await _cloud.ForcedDownAsync(Aio.Host2), "Doctor forced fake-host-2 down again although no fault of its own held it");
+        Assert.False(await Cloud.ForcedDownAsync(Aio.Host2), "Doctor forced fake-host-2 down again although no fault of its own held it");
         var actions = (await doctor.StatusAsync())["actions"]!;
         Assert.True(actions["force_downs_resent"]!.GetValue<long>() == 0 && actions["succeeded"]!.GetValue<long>() == 0, actions.ToJsonString());
     }
@@ -109,14 +100,7 @@ public sealed class ReconciliationTests(ITestOutputHelper output, Notes notes) :
         var watch = Stopwatch.StartNew();
         var (total, _) = await Poll.UntilAsync(async () => await RepairedAsync(doctor) is var now && now >= from + atLeast ? (object)now : null,
             $"repaired_total counting {what} ({from} + {atLeast})", TimeSpan.FromSeconds(30), async () => (await doctor.StatusAsync()).ToJsonString());
-        _notes.Say($"repaired_total {from} → {total} ({what})");
+        Notes.Say($"repaired_total {from} → {total} ({what})");
         return (long)total;
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_doctor is not null)
-            await _doctor.DisposeAsync();
-        await _cloud.DisposeAsync();
     }
 }
