@@ -296,19 +296,21 @@ public sealed class Cloud : IAsyncDisposable
             _log("cleanup: " + failure);
     }
 
-    /// <summary>nova-compute running and the service not forced down. Nova refuses to un-force a host with finished
-    /// evacuations until its nova-compute has restarted: then it is restarted once and asked again.</summary>
+    /// <summary>nova-compute running, reporting <c>up</c>, and the service not forced down. Nova refuses to un-force a host
+    /// with finished evacuations until its nova-compute has restarted: then it is restarted once and asked again.</summary>
     private async Task MakeUsableAsync(int n, string host)
     {
         EnsureComputeRunning(n);
-        if (!await ForcedDownAsync(host))
-            return;
-        if (await SetForcedDownAsync(host, false) is { } refused)
+        if (await ForcedDownAsync(host) && await SetForcedDownAsync(host, false) is { } refused)
         {
             _log($"cleanup: Nova refused to un-force {host} ({refused}); restarting its nova-compute");
             await RestartComputeAsync(n);
             await Poll.UntilAsync(async () => await SetForcedDownAsync(host, false) is null ? "ok" : null, $"{host} un-forced after its compute restarted", TimeSpan.FromSeconds(120));
         }
+
+        // Right after the cloud started, a compute takes up to a minute to report in (Nova shows it "down" until then, and
+        // a forced-down one always): the scheduler places nothing there before, so a boot pinned to it would fail.
+        await Poll.UntilAsync(async () => (await ComputeServiceAsync(host))["state"]?.GetValue<string>() == "up", $"{host}'s nova-compute up", TimeSpan.FromSeconds(180));
     }
 
     public async ValueTask DisposeAsync()

@@ -405,6 +405,15 @@ public sealed class NovaMaintenanceIntegrationTests(ITestOutputHelper output)
                 Assert.True(NovaMaintenance.IsDoctors(reason), $"{host} is disabled by someone else ({reason}); the test needs it enabled");
                 await _compute.SendAsync(HttpMethod.Put, "/os-services/" + service["id"], new JsonObject { ["status"] = "enabled" }, CancellationToken.None, "2.53");
             }
+
+            // Right after the cloud started, a compute takes up to a minute to report in; a boot pinned to it before then
+            // ends in ERROR (no valid host).
+            foreach (var host in hosts)
+            {
+                await Poll.UntilAsync(
+                    async () => (await _compute.GetAsync("/os-services?binary=nova-compute&host=" + host, CancellationToken.None, "2.53"))!["services"]![0]!["state"]?.GetValue<string>() == "up",
+                    $"{host}'s nova-compute up", TimeSpan.FromSeconds(180));
+            }
         }
 
         public async Task DeleteServersAsync(string prefix)
