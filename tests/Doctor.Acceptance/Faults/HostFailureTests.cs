@@ -5,16 +5,19 @@ using Doctor.Cli.Bench;
 using Doctor.Inventory;
 using Doctor.Notification;
 using Doctor.Testing;
+using Xunit.Abstractions;
 
 namespace Doctor.Acceptance.Faults;
 
 /// <summary>
 /// The original Doctor fault-management test case against the real server: several hosts and owners, a host
 /// fails, every owner of a VM on it is told about exactly its own VMs, the map is corrected, and recovery
-/// restores it. The only time bound is the original requirement (owners told within one second), which is
-/// hundreds of times what the service takes, so a noisy machine does not make it flaky.
+/// restores it. The only time bound is the original requirement (owners told within one second), on a service in
+/// operation (<see cref="Warmup"/>) and with no other test running beside it (<see cref="Timed"/>): a cold process
+/// sharing two cores with a neighbour's start once took 1.02 s for its first fault.
 /// </summary>
-public sealed class HostFailureTests : IAsyncLifetime
+[Collection(Timed.Name)]
+public sealed class HostFailureTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Secret = "acceptance-secret-0123456789";
     private static readonly string[] Projects = ["tenant-a", "tenant-b", "tenant-c"];
@@ -62,7 +65,7 @@ public sealed class HostFailureTests : IAsyncLifetime
         Vm("b-2", "tenant-b", "compute-1");
         Vm("b-3", "tenant-b", "compute-3");
         Vm("c-1", "tenant-c", "compute-2");
-        return new JsonObject
+        var inventory = new JsonObject
         {
             ["hosts"] = new JsonArray(
                 new JsonObject { ["name"] = "compute-1", ["zone"] = "az1" },
@@ -71,6 +74,8 @@ public sealed class HostFailureTests : IAsyncLifetime
             ["servers"] = servers,
             ["ports"] = ports,
         };
+        Warmup.AddTo(inventory);
+        return inventory;
     }
 
     [Fact]
@@ -79,12 +84,16 @@ public sealed class HostFailureTests : IAsyncLifetime
         var monitorToken = (await _doctor.Client().PostJsonAsync("/v1/tokens", new JsonObject { ["role"] = "monitor" }, expect: 201))["token"]!.GetValue<string>();
         using var monitor = _doctor.Client(monitorToken);
         using var admin = _doctor.Client();
+        var firstFault = await Warmup.RunAsync(_doctor, _receiver, _inboxes, monitor);
+        output.WriteLine($"first fault after the start (warm-up, not timed): owner told after {firstFault.TotalMilliseconds:0.0} ms");
+        var clearedBefore = (await admin.GetJsonAsync("/v1/faults?state=cleared"))["faults"]!.AsArray().Count;
 
         var start = Stopwatch.GetTimestamp();
         await monitor.PostJsonAsync("/v1/events", Event("compute.host.down", "compute-1"), expect: 202);
         var a = await NextAsync("tenant-a");
         var b = await NextAsync("tenant-b");
         var slowest = Stopwatch.GetElapsedTime(start, Math.Max(a.ArrivedTicks, b.ArrivedTicks));
+        output.WriteLine($"compute-1 down: every owner told after {slowest.TotalMilliseconds:0.0} ms");
         Assert.True(slowest < TimeSpan.FromSeconds(1), $"owners were told after {slowest.TotalMilliseconds:0.0} ms; the original requirement is < 1 s");
 
         AssertNotification(a, "tenant-a", "fault", ["a-1", "a-2", "a-3"]);
@@ -124,7 +133,7 @@ public sealed class HostFailureTests : IAsyncLifetime
         Assert.All(onHost, s => Assert.Equal("normal", s!["state"]!.GetValue<string>()));
         Assert.Equal("ACTIVE", (await admin.GetJsonAsync("/v1/ports/a-1-port"))["data_plane_status"]!.GetValue<string>());
         Assert.Empty((await admin.GetJsonAsync("/v1/faults?state=active"))["faults"]!.AsArray());
-        Assert.Equal(11, (await admin.GetJsonAsync("/v1/faults?state=cleared"))["faults"]!.AsArray().Count);
+        Assert.Equal(clearedBefore + 11, (await admin.GetJsonAsync("/v1/faults?state=cleared"))["faults"]!.AsArray().Count);
     }
 
     [Fact]
