@@ -5,12 +5,26 @@ namespace Doctor.OpenStack.Integration;
 
 /// <summary>
 /// The recovery path an operator meets after an evacuation: Doctor forces fake-host-1 down, the server is evacuated to
-/// fake-host-2 through Nova, and when the host recovers Nova refuses to un-force it (finished evacuations remain until
-/// the host's nova-compute restarts). Doctor must say so (<c>GET /v1/openstack</c> names the host as waiting) and un-force
-/// it by itself once the operator has restarted that nova-compute.
+/// fake-host-2 through Nova — its owner is told at once that it is back (no longer waiting for fake-host-1) — and when
+/// the host recovers Nova refuses to un-force it (finished evacuations remain until the host's nova-compute restarts).
+/// Doctor must say so (<c>GET /v1/openstack</c> names the host as waiting) and un-force it by itself once the operator
+/// has restarted that nova-compute.
 /// </summary>
 public sealed class EvacuationTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "evacuation")
 {
+    private Consumer _consumer = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        _consumer = await Consumer.StartAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _consumer.DisposeAsync();
+    }
 
     [OpenStackFact]
     public async Task EvacuatedHost_UnforceRefusedAndReported_ThenDoneAfterComputeRestart()
@@ -19,16 +33,32 @@ public sealed class EvacuationTests(ITestOutputHelper output, Notes notes) : Clo
         Notes.Took("doctor started", doctor.StartedIn);
         var server = await Cloud.BootAsync(Aio.AdminInDemo, "ev-demo", Aio.Host1);
         await Expect.ServerOnAsync(doctor, Cloud, server, Aio.Host1);
+        var demo = await Cloud.TokenAsync(Aio.Demo);
+        using (var demoApi = doctor.Client(demo.Token))
+            await demoApi.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new System.Text.Json.Nodes.JsonObject { ["callback_url"] = _consumer.Url("demo") }, expect: 201);
 
-        await doctor.PostEventAsync("compute.host.down", Aio.Host1);
+        var down = await doctor.PostEventAsync("compute.host.down", Aio.Host1);
+        await _consumer.WaitAsync("demo", Expect.Notification("fault", server), "demo's fault notification", down);
         Notes.Took("Nova: fake-host-1 forced down", await Poll.UntilAsync(() => Cloud.ForcedDownAsync(Aio.Host1),
             "fake-host-1 forced down in Nova", TimeSpan.FromSeconds(60), async () => Service.Tail()));
 
         // The operator (or a VNF manager) evacuates the server to fake-host-2.
+        var evacuate = System.Diagnostics.Stopwatch.GetTimestamp();
         await Cloud.ServerActionAsync(server, new System.Text.Json.Nodes.JsonObject { ["evacuate"] = new System.Text.Json.Nodes.JsonObject { ["host"] = Aio.Host2 } }, "2.68");
         Notes.Took("Nova: evacuated to fake-host-2 (ACTIVE)", await Cloud.WaitServerAsync(server,
             s => Cloud.Host(s) == Aio.Host2 && Cloud.Status(s) == "ACTIVE" && Cloud.TaskState(s) is null, "server evacuated to fake-host-2"));
         Notes.Took("Doctor's map shows it on fake-host-2", await Expect.ServerOnAsync(doctor, Cloud, server, Aio.Host2));
+
+        // The owner hears that its server is back, on a host that is up, while fake-host-1 is still down.
+        var (back, backAfter) = await _consumer.WaitAsync("demo", Expect.Notification("fault_cleared", server), "demo told its evacuated server is back", evacuate,
+            explain: async () => doctor.Tail());
+        Notes.Took("demo told its evacuated server is back (from the evacuate request)", backAfter);
+        Assert.Equal(("normal", "UP"), (Expect.Resource(back, server)["state"]!.GetValue<string>(), Expect.Resource(back, server)["host_status"]!.GetValue<string>()));
+        using (var admin = doctor.Client())
+        {
+            Assert.Equal("normal", (await admin.SendJsonAsync(HttpMethod.Get, $"/v1/servers/{server}"))["state"]!.GetValue<string>());
+            Assert.Equal("down", (await admin.SendJsonAsync(HttpMethod.Get, $"/v1/hosts/{Aio.Host1}"))["state"]!.GetValue<string>());
+        }
 
         // Recovery: Nova refuses to un-force while the 'done' evacuation records remain; Doctor reports it and keeps asking.
         await doctor.PostEventAsync("compute.host.up", Aio.Host1);

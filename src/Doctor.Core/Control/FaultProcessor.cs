@@ -34,6 +34,8 @@ public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines
         var e = record.Event;
         if (e.Origin == EventOrigin.Admin && e.Type == InternalEventTypes.HostState)
             return AdminHostState(c, policy);
+        if (e.Origin == EventOrigin.Inventory && e.Type == InternalEventTypes.ServerMoved)
+            return ServerMoved(c, policy);
 
         var rule = policy.Find(e.Type, e.Details);
         if (rule is null)
@@ -245,6 +247,16 @@ public sealed class FaultProcessor(PolicySource policies, TimelineBook timelines
         GroupWatch.Evaluate(c, policy.Group, resources, [], groupCleared);
         resources.AddRange(groupCleared);
         return new ProcessResult(new EventOutcome(c.Record.Seq, EventStatus.Processed, rootIds, null), Recovery.Notice(c, resources));
+    }
+
+    private static ProcessResult ServerMoved(EventContext c, FailurePolicy policy)
+    {
+        if (Relocation.Clear(c) is not var (faultIds, resources))
+            return Ignored(c, "the server carries no fault from a host it left (or is not on a host that is up)");
+        var groupCleared = new List<NoticeResource>();
+        GroupWatch.Evaluate(c, policy.Group, resources, [], groupCleared);
+        resources.AddRange(groupCleared);
+        return new ProcessResult(new EventOutcome(c.Record.Seq, EventStatus.Processed, faultIds, null), Recovery.Notice(c, resources));
     }
 
     private static ProcessResult AdminHostState(EventContext c, FailurePolicy policy)

@@ -34,8 +34,15 @@ internal static class Held
                 return true;
         }
 
-        // A server or port on a host that is still down stays down with it.
-        if (except.ResourceType is ResourceType.Server or ResourceType.Port && except.Host is { } host)
+        // A server or port on a host that is still down stays down with it: the host it is on now (the fault's host
+        // unless it was moved since, see Relocation).
+        var current = except.ResourceType switch
+        {
+            ResourceType.Server => state.Map.Server(except.ResourceId)?.Host,
+            ResourceType.Port => state.Map.Port(except.ResourceId)?.Host,
+            _ => null,
+        };
+        if (except.ResourceType is ResourceType.Server or ResourceType.Port && (current ?? except.Host) is { } host)
         {
             foreach (var other in state.Faults.ActiveOn(ResourceType.Host, host))
             {

@@ -130,7 +130,7 @@ internal static class Recovery
 
     /// <summary>Puts back what <paramref name="fault"/> changed, unless another active fault still holds it or
     /// somebody changed it since.</summary>
-    private static NoticeResource Restore(EventContext c, Fault fault)
+    internal static NoticeResource Restore(EventContext c, Fault fault)
     {
         var map = c.Map;
         var state = c.State;

@@ -32,6 +32,10 @@ public enum EventOrigin
 
     /// <summary>Written by <c>POST /v1/hosts/{name}/state</c>; never accepted from the events API.</summary>
     Admin,
+
+    /// <summary>Written by Doctor when an inventory change (an admin's, or the cloud sync's) moved a server away from
+    /// the failure that hurt it (<see cref="InternalEventTypes.ServerMoved"/>); never accepted from the events API.</summary>
+    Inventory,
 }
 
 /// <summary>Event types Doctor writes itself.</summary>
@@ -39,6 +43,10 @@ public static class InternalEventTypes
 {
     /// <summary>An admin's StateChangeRequest: details <c>hostname</c>, <c>forced_down</c>, <c>status</c>, <c>reason</c>.</summary>
     public const string HostState = "doctor.host.state";
+
+    /// <summary>A server is on another host than the failure it carries faults from: details <c>server_id</c>,
+    /// <c>hostname</c> (the host it is on now).</summary>
+    public const string ServerMoved = "doctor.server.moved";
 }
 
 /// <summary>An event after it is durable: its place in the log and its arrival times.</summary>

@@ -19,7 +19,7 @@ namespace Doctor.OpenStack.Sync;
 /// </summary>
 public sealed partial class CloudSync(
     DoctorEngine engine, NovaClient nova, NeutronClient neutron, ActionRunner actions, OpenStackOptions options, CloudStatus status,
-    TimeProvider time, ILoggerFactory loggers) : BackgroundService
+    ServerMoves moves, TimeProvider time, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<CloudSync>();
     private static readonly TimeSpan GroupRefreshDelay = TimeSpan.FromSeconds(1);
@@ -101,6 +101,8 @@ public sealed partial class CloudSync(
 
         if (options.ForceDown)
             RepairForcedDown(snapshot);
+        // A move the notifications missed (or made while Doctor was stopped): what the server left behind clears now.
+        await moves.ReportAsync(null, wait: false, cancellationToken);
         return counts;
     }
 
@@ -193,8 +195,30 @@ public sealed partial class CloudSync(
             return total;
         });
         status.Notified(counts, time.GetUtcNow());
+        // An evacuated (or migrated) server no longer carries its old host's failure: its owner is told it is back.
+        // Before the ack, so a message whose report failed is delivered again and reported then.
+        if (counts.Repaired > 0)
+            await moves.ReportAsync(MovedCandidates(changes), wait: false, CancellationToken.None);
         if (counts.Added > 0 && changes.Any(c => c is CloudChange.ServerSeen))
             RefreshGroupsSoon();
+    }
+
+    /// <summary>The servers a notification's changes may have moved: the servers themselves and the servers of ports.</summary>
+    private IEnumerable<string> MovedCandidates(IReadOnlyList<CloudChange> changes)
+    {
+        var ports = engine.State.Map.Ports;
+        foreach (var change in changes)
+        {
+            switch (change)
+            {
+                case CloudChange.ServerSeen seen:
+                    yield return seen.Id;
+                    break;
+                case CloudChange.PortSeen port when (port.ServerId ?? ports.Get(port.Id)?.ServerId) is { } serverId:
+                    yield return serverId;
+                    break;
+            }
+        }
     }
 
     /// <summary>

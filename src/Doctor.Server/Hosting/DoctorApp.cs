@@ -109,6 +109,7 @@ public static class DoctorApp
             Outbox = sp.GetRequiredService<DeliveryOutbox>(),
             Maintenance = sp.GetService<IMaintenanceController>(), // OpenStack mode; none: the embedded controller
         });
+        services.AddSingleton<ServerMoves>();
         // The host must not cut the stop short: the engine, the delivery drain and the store's last commit fit in it.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownDrainSeconds + 30));
         services.AddHostedService<DoctorRuntime>();

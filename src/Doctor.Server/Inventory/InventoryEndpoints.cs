@@ -19,7 +19,7 @@ public static class InventoryEndpoints
     public static void MapInventory(this IEndpointRouteBuilder app) =>
         app.MapPost("/v1/inventory", Import).Allow(Role.Admin);
 
-    private static async Task<IResult> Import(HttpContext context, DoctorEngine engine, TimeProvider time)
+    private static async Task<IResult> Import(HttpContext context, DoctorEngine engine, ServerMoves moves, TimeProvider time)
     {
         var replaceText = context.Request.Query["replace"].ToString();
         if (replaceText is not ("" or "true" or "false"))
@@ -68,6 +68,7 @@ public static class InventoryEndpoints
                 map.PutPort(InventoryValidation.ToPort(ports[i], null, $"ports[{i}]", map.Port(ports[i]!.Id!), editor.Now));
             return new ImportResult(hosts.Count, devices.Count, servers.Count, ports.Count, deleted);
         });
+        await moves.ReportAsync(null, wait: true, CancellationToken.None); // servers the document moved off a failed host
         return TypedResults.Json(result, DoctorJson.Options);
     }
 

@@ -67,7 +67,7 @@ public static class ServerEndpoints
             : Problems.NotFound($"server {id}");
     }
 
-    private static async Task<IResult> PutServer(string id, HttpContext context, DoctorEngine engine, TimeProvider time)
+    private static async Task<IResult> PutServer(string id, HttpContext context, DoctorEngine engine, ServerMoves moves, TimeProvider time)
     {
         InventoryValidation.Identifier(id, "id", required: true);
         var input = await RequestBody.ReadAsync<ServerInput>(context);
@@ -79,6 +79,9 @@ public static class ServerEndpoints
             editor.Map.PutServer(next);
             return (next, current is null);
         });
+        // Moved off a failed host (the admin evacuated it): the answer already shows it recovered.
+        if (await moves.ReportAsync([id], wait: true, CancellationToken.None) > 0)
+            server = engine.State.Map.Servers.Get(id) ?? server;
         var view = ServerView.Of(server, engine.State.Map, context.Caller());
         return created ? TypedResults.Created($"/v1/servers/{Uri.EscapeDataString(id)}", view) : TypedResults.Json(view, DoctorJson.Options);
     }
@@ -115,7 +118,7 @@ public static class ServerEndpoints
             : Problems.NotFound($"port {id}");
     }
 
-    private static async Task<IResult> PutPort(string id, HttpContext context, DoctorEngine engine, TimeProvider time)
+    private static async Task<IResult> PutPort(string id, HttpContext context, DoctorEngine engine, ServerMoves moves, TimeProvider time)
     {
         InventoryValidation.Identifier(id, "id", required: true);
         var input = await RequestBody.ReadAsync<PortInput>(context);
@@ -126,6 +129,8 @@ public static class ServerEndpoints
             editor.Map.PutPort(InventoryValidation.ToPort(input, id, "port", current, editor.Now));
             return (editor.Map.Port(id)!, current is null);
         });
+        if (port.ServerId is { } serverId && await moves.ReportAsync([serverId], wait: true, CancellationToken.None) > 0)
+            port = engine.State.Map.Ports.Get(id) ?? port;
         var view = PortView.Of(port, context.Caller());
         return created ? TypedResults.Created($"/v1/ports/{Uri.EscapeDataString(id)}", view) : TypedResults.Json(view, DoctorJson.Options);
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Doctor.Testing;
 using Doctor.OpenStack.Sync;
 using Doctor.OpenStack.Tests.Infrastructure;
@@ -69,6 +70,85 @@ public sealed class CloudSyncTests : IAsyncLifetime
         Assert.Equal(["vm-1", "vm-3"], (await ServerIdsAsync()).Order(StringComparer.Ordinal));
         Assert.Equal("compute-2", (await _doctor.GetJsonAsync("/v1/servers/vm-1")).GetProperty("host").GetString());
         await OpenStackDoctor.ProblemAsync(await _doctor.GetAsync("/v1/ports/port-2"), 404);
+    }
+
+    // ---- a server evacuated off a failed host ------------------------------------------------------------------------------
+
+    private async Task<Receiver> OwnerAsync(string project)
+    {
+        var receiver = await Receiver.StartAsync();
+        await OpenStackDoctor.JsonAsync(await _doctor.PostAsync("/v1/subscriptions",
+            new Dictionary<string, object> { ["callback_url"] = receiver.Url(project), ["project_id"] = project }), 201);
+        return receiver;
+    }
+
+    private static JsonElement Notification(Receiver receiver, int index) => JsonDocument.Parse(receiver.Calls[index].Body).RootElement;
+
+    private async Task<string> StateAsync(string path) => (await _doctor.GetJsonAsync(path)).GetProperty("state").GetString()!;
+
+    [Fact]
+    public async Task Notification_ServerEvacuatedOffTheFailedHost_OwnerToldItIsBack_HostStaysDown()
+    {
+        await using var owner = await OwnerAsync("tenant-a");
+        await _doctor.EventAsync("compute.host.down", ("hostname", "compute-1"));
+        await Eventually.TrueAsync(() => owner.Calls.Count == 1, "the fault notification");
+
+        // Nova evacuates vm-2 to compute-2 (instance.update/rebuild end), then Neutron rebinds its port.
+        await Sync.ApplyAsync([new CloudChange.ServerSeen("vm-2", null, null, "compute-2")], "instance.rebuild.end");
+
+        await Eventually.TrueAsync(() => owner.Calls.Count == 2, "the owner told vm-2 is back");
+        var back = Notification(owner, 1);
+        Assert.Equal("fault_cleared", back.GetProperty("notification_type").GetString());
+        var resources = back.GetProperty("resources").EnumerateArray().ToList();
+        Assert.Equal(["port-2", "vm-2"], resources.Select(r => r.GetProperty("resource_id").GetString()!).Order(StringComparer.Ordinal));
+        var server = resources.Single(r => r.GetProperty("resource_id").GetString() == "vm-2");
+        Assert.Equal(("normal", "UP"), (server.GetProperty("state").GetString(), server.GetProperty("host_status").GetString()));
+        Assert.Equal("normal", await StateAsync("/v1/servers/vm-2"));
+        // The port's data plane is back to what it was before the fault (Neutron never reported one for it).
+        Assert.Equal(JsonValueKind.Null, (await _doctor.GetJsonAsync("/v1/ports/port-2")).GetProperty("data_plane_status").ValueKind);
+        // vm-1 is still on the failed host, which stays down; the move is in the event log as Doctor's own event.
+        Assert.Equal("error", await StateAsync("/v1/servers/vm-1"));
+        Assert.Equal("down", await StateAsync("/v1/hosts/compute-1"));
+        var moved = Assert.Single((await _doctor.GetJsonAsync("/v1/events?type=doctor.server.moved")).GetProperty("events").EnumerateArray());
+        Assert.Equal(("inventory", "processed"), (moved.GetProperty("origin").GetString(), moved.GetProperty("status").GetString()));
+
+        // A repeat of the same notification changes nothing and tells nobody again.
+        await Sync.ApplyAsync([new CloudChange.ServerSeen("vm-2", null, null, "compute-2")], "instance.update");
+        await _doctor.EventAsync("compute.host.up", ("hostname", "compute-1"));
+        await Eventually.TrueAsync(() => owner.Calls.Count == 3, "the recovery notification");
+        Assert.Equal(["vm-1"], Notification(owner, 2).GetProperty("resources").EnumerateArray()
+            .Select(r => r.GetProperty("resource_id").GetString()!));
+    }
+
+    [Fact]
+    public async Task Reconcile_EvacuationTheNotificationsMissed_ClearsItToo()
+    {
+        await using var owner = await OwnerAsync("tenant-a");
+        await _doctor.EventAsync("compute.host.down", ("hostname", "compute-1"));
+        await Eventually.TrueAsync(() => owner.Calls.Count == 1, "the fault notification");
+
+        _cloud.Servers.First(server => (string?)server["id"] == "vm-1")["OS-EXT-SRV-ATTR:host"] = "compute-2"; // evacuated while no notification came
+        await _doctor.ReconcileAsync();
+
+        await Eventually.TrueAsync(() => owner.Calls.Count == 2, "the owner told vm-1 is back");
+        Assert.Equal(["vm-1"], Notification(owner, 1).GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("resource_id").GetString()!));
+        Assert.Equal("normal", await StateAsync("/v1/servers/vm-1"));
+        Assert.Equal("error", await StateAsync("/v1/servers/vm-2"));
+    }
+
+    [Fact]
+    public async Task Notification_ServerMovedToAnotherFailedHost_StaysInError_NobodyToldAgain()
+    {
+        await using var owner = await OwnerAsync("tenant-a");
+        await _doctor.EventAsync("compute.host.down", ("hostname", "compute-1"));
+        await _doctor.EventAsync("compute.host.down", ("hostname", "compute-2"));
+        await Eventually.TrueAsync(() => owner.Calls.Count == 1, "the fault notification");
+
+        await Sync.ApplyAsync([new CloudChange.ServerSeen("vm-2", null, null, "compute-2")], "instance.update");
+
+        Assert.Equal("error", await StateAsync("/v1/servers/vm-2"));
+        Assert.Empty((await _doctor.GetJsonAsync("/v1/events?type=doctor.server.moved")).GetProperty("events").EnumerateArray());
+        Assert.Single(owner.Calls);
     }
 
     [Fact]

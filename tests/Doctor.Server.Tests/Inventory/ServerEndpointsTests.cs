@@ -337,3 +337,63 @@ public sealed class PortEndpointsTests : ApiTest
         await Problem.AssertAsync(await Doctor.DeleteAsync("/v1/ports/port-a3"), 404);
     }
 }
+
+/// <summary>An admin moves a server off a failed host (evacuated it in the cloud and updates the map): it stops carrying
+/// that host's failure at once, and its owner is told.</summary>
+public sealed class ServerMovedOffFailedHostTests : ApiTest
+{
+    private async Task<IReadOnlyList<string>> ActiveFaultTypesAsync(string type, string id) =>
+        [.. (await Doctor.GetJsonAsync($"/v1/faults?state=active&resource_type={type}&resource_id={id}")).GetProperty("faults")
+            .EnumerateArray().Select(f => f.GetProperty("fault_type").GetString()!)];
+
+    [Fact]
+    public async Task Put_ServerMovedToAnUpHost_AnswerShowsItRecovered_OwnerTold_HostStaysDown()
+    {
+        await SeedCloudAsync();
+        await using var receiver = await WebhookReceiver.StartAsync();
+        await Doctor.PostAsync("/v1/subscriptions", new { callback_url = receiver.Url("alpha"), project_id = Cloud.Alpha });
+        await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 });
+        await receiver.WaitForAsync("alpha", 1);
+
+        var moved = await DoctorHost.JsonAsync(await Doctor.PutAsync("/v1/servers/vm-a1", new { project_id = Cloud.Alpha, host = Cloud.Host3 }), 200);
+
+        Assert.Equal(("normal", "UP"), (moved.GetProperty("state").GetString(), moved.GetProperty("host_status").GetString()));
+        Assert.Empty(await ActiveFaultTypesAsync("server", "vm-a1"));
+        Assert.Empty(await ActiveFaultTypesAsync("port", "port-a1"));
+        Assert.Equal("ACTIVE", (await Doctor.GetJsonAsync("/v1/ports/port-a1")).GetProperty("data_plane_status").GetString());
+        Assert.Equal("error", (await Doctor.GetJsonAsync("/v1/servers/vm-a2")).GetProperty("state").GetString());
+        Assert.Equal("down", (await Doctor.GetJsonAsync($"/v1/hosts/{Cloud.Host1}")).GetProperty("state").GetString());
+
+        var told = JsonDocument.Parse((await receiver.WaitForAsync("alpha", 2))[1].Body).RootElement;
+        Assert.Equal("fault_cleared", told.GetProperty("notification_type").GetString());
+        Assert.Equal(["port-a1", "vm-a1"], told.GetProperty("resources").EnumerateArray().Select(r => r.GetProperty("resource_id").GetString()!).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task Put_ServerMovedToAnotherDownHost_StaysInError()
+    {
+        await SeedCloudAsync();
+        await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 });
+        await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host2 });
+
+        var moved = await DoctorHost.JsonAsync(await Doctor.PutAsync("/v1/servers/vm-a1", new { project_id = Cloud.Alpha, host = Cloud.Host2 }), 200);
+
+        Assert.Equal("error", moved.GetProperty("state").GetString());
+        Assert.Equal(["compute.host.down"], await ActiveFaultTypesAsync("server", "vm-a1"));
+    }
+
+    [Fact]
+    public async Task Import_MovingServersOffTheFailedHost_ClearsThem()
+    {
+        await SeedCloudAsync();
+        await Doctor.PostEventAndWaitAsync("compute.host.down", new { hostname = Cloud.Host1 });
+
+        await Doctor.ImportAsync($$"""{"servers": [{"id": "vm-a2", "project_id": "{{Cloud.Alpha}}", "host": "{{Cloud.Host2}}"}]}""");
+
+        Assert.Equal("normal", (await Doctor.GetJsonAsync("/v1/servers/vm-a2")).GetProperty("state").GetString());
+        Assert.Equal("error", (await Doctor.GetJsonAsync("/v1/servers/vm-a1")).GetProperty("state").GetString());
+        var events = (await Doctor.GetJsonAsync("/v1/events?type=doctor.server.moved")).GetProperty("events").EnumerateArray().ToList();
+        var moved = Assert.Single(events);
+        Assert.Equal("inventory", moved.GetProperty("origin").GetString());
+    }
+}
