@@ -33,6 +33,9 @@ public sealed partial class ActionRunner : IAsyncDisposable
     /// the un-force pace), never a request already on the wire.</summary>
     private readonly ConcurrentDictionary<string, CancellationTokenSource> _superseded = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _waitingToUnforce = new(StringComparer.Ordinal);
+
+    // Per target, kept only while they matter (see Forget): a cloud of 500k servers must not leave an entry behind for each
+    // server ever acted on.
     private readonly ConcurrentDictionary<string, DateTimeOffset> _finished = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _lastDecided = new(StringComparer.Ordinal);
 
@@ -94,13 +97,14 @@ public sealed partial class ActionRunner : IAsyncDisposable
 
     /// <summary>Called after each successful call (CloudSync records in the map which hosts Doctor forced down in Nova).</summary>
     public Func<ControllerAction, Task>? Succeeded { get; set; }
-    /// <summary>The value of the newest call queued for <paramref name="target"/> since the start, or null.</summary>
+    /// <summary>The value of the newest call queued for <paramref name="target"/> while it is queued or running; after it
+    /// ended, only a port's data plane <c>DOWN</c> is remembered (the one value a recovery needs to undo); otherwise null.</summary>
     public string? LastDecided(ActionKind kind, string target) => _lastDecided.GetValueOrDefault($"{kind}:{target}");
 
     /// <summary>True while a call for this target is queued or running.</summary>
     public bool IsBusy(ActionKind kind, string target) => _tails.TryGetValue($"{kind}:{target}", out var tail) && !tail.IsCompleted;
 
-    /// <summary>When the last call for this target ended (whatever its outcome); null when there was none.</summary>
+    /// <summary>When the last force-down or un-force of this host ended (whatever its outcome); null when there was none.</summary>
     public DateTimeOffset? LastFinished(ActionKind kind, string target) =>
         _finished.TryGetValue($"{kind}:{target}", out var at) ? at : null;
 
@@ -194,10 +198,30 @@ public sealed partial class ActionRunner : IAsyncDisposable
         {
             if (waiting)
                 _waitingToUnforce.TryRemove(action.Target, out _); // replaced or stopped: nobody is waiting any more
-            _finished[action.Key] = _time.GetUtcNow();
+            if (action.Kind == ActionKind.ForceDown)
+                _finished[action.Key] = _time.GetUtcNow(); // one per host at most: reconciliation asks about hosts only
+            Forget(action, generation);
             Interlocked.Decrement(ref _pending);
         }
     }
+
+    /// <summary>Drops what the runner kept for a target once its newest call has ended (nothing newer queued).</summary>
+    private void Forget(ControllerAction action, long generation)
+    {
+        lock (_tails)
+        {
+            if (_generations.GetValueOrDefault(action.Key) != generation)
+                return; // a newer call is queued behind this one and still needs the entries
+            _tails.TryRemove(action.Key, out _);
+            _generations.TryRemove(action.Key, out _);
+            _superseded.TryRemove(action.Key, out _); // not disposed: a linked source of this run may still unregister from it
+            if (!(action.Kind == ActionKind.DataPlaneStatus && action.Value == "DOWN"))
+                _lastDecided.TryRemove(action.Key, out _);
+        }
+    }
+
+    /// <summary>Entries kept per target across all of the runner's tables (tests: they must not grow with every target).</summary>
+    internal int Tracked => _tails.Count + _generations.Count + _superseded.Count + _finished.Count + _lastDecided.Count + _waitingToUnforce.Count;
 
     private async Task NotifySucceededAsync(ControllerAction action)
     {

@@ -195,8 +195,8 @@ public sealed partial class CloudSync(
             return total;
         });
         status.Notified(counts, time.GetUtcNow());
-        // An evacuated (or migrated) server no longer carries its old host's failure: its owner is told it is back.
-        // Before the ack, so a message whose report failed is delivered again and reported then.
+        // An evacuated (or migrated) server no longer carries its old host's failure: its owner is told it is back. If
+        // writing the event fails, the message is refused and the next reconciliation reports the move instead.
         if (counts.Repaired > 0)
             await moves.ReportAsync(MovedCandidates(changes), wait: false, CancellationToken.None);
         if (counts.Added > 0 && changes.Any(c => c is CloudChange.ServerSeen))

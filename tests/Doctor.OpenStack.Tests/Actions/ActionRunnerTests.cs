@@ -77,6 +77,33 @@ public sealed class ActionRunnerTests : IAsyncLifetime
         await idle;
     }
 
+    // ---- memory per target ----------------------------------------------------------------------------------------------
+
+    [Fact]
+    public async Task Finished_CallsForManyTargets_LeaveOnlyWhatARecoveryNeeds()
+    {
+        for (var i = 0; i < 12; i++)
+            _ = Runner.Enqueue(DataPlane($"port-{i}", "DOWN"));
+        _ = Runner.Enqueue(ForceDown("compute-1", true));
+        await IdleAsync();
+
+        // Kept: the 12 ports' DOWN (their recovery must set ACTIVE even if Doctor's own value went back to unknown) and
+        // when compute-1's force-down ended (reconciliation compares it with its read). Nothing else.
+        Assert.Equal(13, Runner.Tracked);
+        Assert.Equal("DOWN", Runner.LastDecided(ActionKind.DataPlaneStatus, "port-3"));
+        Assert.NotNull(Runner.LastFinished(ActionKind.ForceDown, "compute-1"));
+        Assert.False(Runner.IsBusy(ActionKind.ForceDown, "compute-1"));
+
+        for (var i = 0; i < 12; i++)
+            _ = Runner.Enqueue(DataPlane($"port-{i}", "ACTIVE"));
+        _ = Runner.Enqueue(ForceDown("compute-1", false));
+        await IdleAsync();
+
+        Assert.Equal(1, Runner.Tracked); // compute-1's last finish only
+        Assert.Null(Runner.LastDecided(ActionKind.DataPlaneStatus, "port-3"));
+        Assert.Equal([true, false], ForcedDownCalls());
+    }
+
     // ---- concurrency and order ----------------------------------------------------------------------------------------
 
     [Fact]
