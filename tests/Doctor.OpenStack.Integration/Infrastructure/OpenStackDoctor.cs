@@ -86,13 +86,16 @@ public sealed class OpenStackDoctor : IAsyncDisposable
     }
 
     /// <summary>Reports a raw event as a monitor would; returns the <see cref="Stopwatch"/> timestamp of the post.</summary>
-    public async Task<long> PostEventAsync(string type, string hostname)
+    public Task<long> PostEventAsync(string type, string hostname) => PostEventAsync(type, "hostname", hostname);
+
+    /// <summary>Reports a raw event whose subject is <c>details.{detail}</c> (a <c>device_id</c>, …).</summary>
+    public async Task<long> PostEventAsync(string type, string detail, string subject)
     {
         using var admin = Client();
         var now = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", System.Globalization.CultureInfo.InvariantCulture);
         var started = Stopwatch.GetTimestamp();
         await admin.SendJsonAsync(HttpMethod.Post, "/v1/events",
-            new JsonObject { ["event"] = new JsonObject { ["time"] = now, ["type"] = type, ["details"] = new JsonObject { ["hostname"] = hostname } } }, expect: 202);
+            new JsonObject { ["event"] = new JsonObject { ["time"] = now, ["type"] = type, ["details"] = new JsonObject { [detail] = subject } } }, expect: 202);
         return started;
     }
 
