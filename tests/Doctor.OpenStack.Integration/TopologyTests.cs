@@ -76,6 +76,9 @@ public sealed class TopologyTests(ITestOutputHelper output, Notes notes) : Cloud
 
         Notes.Took("switch up: Neutron: data_plane_status ACTIVE", await Poll.UntilAsync(async () => await DataPlaneAsync(port) == "ACTIVE",
             "data_plane_status ACTIVE", TimeSpan.FromSeconds(60), async () => doctor.Tail()));
+        // Neutron had no status for the port before; Doctor's map agrees with what Doctor set there, not "unknown".
+        await Poll.UntilAsync(async () => (await doctor.FindAsync($"/v1/ports/{port}"))?["data_plane_status"]?.GetValue<string>() == "ACTIVE",
+            "Doctor's map showing the port's data plane ACTIVE", TimeSpan.FromSeconds(30), async () => doctor.Tail());
 
         // --- a NIC of fake-host-1 fails: its ports' data plane only
         var nicDown = await doctor.PostEventAsync("compute.host.nic.down", Aio.Host1);

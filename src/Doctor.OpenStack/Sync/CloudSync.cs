@@ -43,7 +43,7 @@ public sealed partial class CloudSync(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
-        actions.Succeeded = RememberForcedAsync;
+        actions.Succeeded = RecordSucceededAsync;
         if (!string.IsNullOrWhiteSpace(options.TransportUrl))
             await StartConsumerAsync(stoppingToken);
         try
@@ -131,11 +131,36 @@ public sealed partial class CloudSync(
         }
     }
 
+    /// <summary>What the map keeps of a call that succeeded in the cloud.</summary>
+    private Task RecordSucceededAsync(ControllerAction action) => action.Kind switch
+    {
+        ActionKind.ForceDown => RememberForcedAsync(action),
+        ActionKind.DataPlaneStatus when action.Value == "ACTIVE" => TakeDataPlaneActiveAsync(action.Target),
+        _ => Task.CompletedTask,
+    };
+
+    /// <summary>
+    /// A recovery puts a port's data plane back to what it was before the fault, which is "unknown" for a port Neutron had
+    /// no status for; Doctor then set it ACTIVE in Neutron (to lift its own DOWN), so from now on the map says so too
+    /// instead of disagreeing with the cloud. Left alone while a fault holds the port down again.
+    /// </summary>
+    private Task TakeDataPlaneActiveAsync(string portId) => engine.ExecuteAsync(editor =>
+    {
+        if (editor.Map.Port(portId) is not { DataPlaneUp: null } port)
+            return false;
+        foreach (var fault in editor.Faults.ActiveOn(ResourceType.Port, portId))
+        {
+            if (fault.Effect is Effect.HostDown or Effect.PortsDown)
+                return false;
+        }
+
+        editor.Map.PutPort(port with { DataPlaneUp = true, UpdatedAt = editor.Now });
+        return true;
+    });
+
     /// <summary>Keeps in the map (persisted) whether Doctor is the one who forced a host down in Nova.</summary>
     private Task RememberForcedAsync(ControllerAction action)
     {
-        if (action.Kind != ActionKind.ForceDown)
-            return Task.CompletedTask;
         var forced = action.Value == "true";
         return engine.ExecuteAsync(editor =>
         {

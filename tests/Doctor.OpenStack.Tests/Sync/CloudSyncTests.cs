@@ -104,8 +104,10 @@ public sealed class CloudSyncTests : IAsyncLifetime
         var server = resources.Single(r => r.GetProperty("resource_id").GetString() == "vm-2");
         Assert.Equal(("normal", "UP"), (server.GetProperty("state").GetString(), server.GetProperty("host_status").GetString()));
         Assert.Equal("normal", await StateAsync("/v1/servers/vm-2"));
-        // The port's data plane is back to what it was before the fault (Neutron never reported one for it).
-        Assert.Equal(JsonValueKind.Null, (await _doctor.GetJsonAsync("/v1/ports/port-2")).GetProperty("data_plane_status").ValueKind);
+        // Neutron had no data plane status for the port; Doctor set DOWN, then ACTIVE again, and its map follows that.
+        await Eventually.TrueAsync(() => (string?)_cloud.Ports.First(p => (string?)p["id"] == "port-2")["data_plane_status"] == "ACTIVE", "Neutron's port-2 ACTIVE");
+        await Eventually.TrueAsync(async () => (await _doctor.GetJsonAsync("/v1/ports/port-2")).GetProperty("data_plane_status").GetString() == "ACTIVE",
+            "Doctor's port-2 ACTIVE after its call to Neutron");
         // vm-1 is still on the failed host, which stays down; the move is in the event log as Doctor's own event.
         Assert.Equal("error", await StateAsync("/v1/servers/vm-1"));
         Assert.Equal("down", await StateAsync("/v1/hosts/compute-1"));
