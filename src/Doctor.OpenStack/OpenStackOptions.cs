@@ -93,8 +93,13 @@ public sealed class OpenStackOptions
     /// its session fail. Default 600.</summary>
     public double MigrationTimeoutSeconds { get; set; } = DoctorConstants.MaintenanceMigrationTimeoutSeconds;
 
-    /// <summary>Seconds between two readings of a migrating server in Nova. Default 0.25.</summary>
+    /// <summary>Seconds before the first reading of a migrating server in Nova after the last thing that happened to it
+    /// (the call, a notification about it). Default 0.25.</summary>
     public double MigrationPollSeconds { get; set; } = 0.25;
+
+    /// <summary>The longest wait between two readings of a migrating server: while nothing is heard of it, the wait doubles
+    /// from <see cref="MigrationPollSeconds"/> up to this. Default 2.</summary>
+    public double MigrationPollMaxSeconds { get; set; } = 2;
 
     /// <summary>Accept Keystone tokens from API callers (validated against Keystone; admin role → admin, a role in project X →
     /// project X). Default true.</summary>
@@ -171,6 +176,8 @@ public sealed class OpenStackOptions
             yield return "Doctor:OpenStack:MigrationTimeoutSeconds must be more than 0 and at most 86400";
         if (!double.IsFinite(MigrationPollSeconds) || MigrationPollSeconds is < 0.01 or > 60)
             yield return "Doctor:OpenStack:MigrationPollSeconds must be from 0.01 to 60";
+        if (!double.IsFinite(MigrationPollMaxSeconds) || MigrationPollMaxSeconds < MigrationPollSeconds || MigrationPollMaxSeconds > 600)
+            yield return "Doctor:OpenStack:MigrationPollMaxSeconds must be from MigrationPollSeconds to 600";
         if (QueueMaxLength < 1)
             yield return "Doctor:OpenStack:QueueMaxLength must be positive";
         if (string.IsNullOrWhiteSpace(Queue))

@@ -52,6 +52,7 @@ public static class OpenStackServices
                 sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<KeystoneTokens>>()));
         }
 
+        services.AddSingleton<ServerChanges>();
         services.AddSingleton<CloudSync>();
         services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<CloudSync>());
         if (options.MaintenanceActions)
@@ -59,7 +60,7 @@ public static class OpenStackServices
             // The engine hands the sessions' calls to NovaMaintenance, which reports back through the engine: both are
             // resolved lazily, so neither needs the other to be built first.
             services.AddSingleton(sp => new NovaMigrator(sp.GetRequiredService<NovaClient>(), options, sp.GetRequiredService<TimeProvider>(),
-                sp.GetRequiredService<ILogger<NovaMigrator>>()));
+                sp.GetRequiredService<ILogger<NovaMigrator>>(), string.IsNullOrWhiteSpace(options.TransportUrl) ? null : sp.GetRequiredService<ServerChanges>()));
             services.AddSingleton(sp => new NovaMaintenance(
                 sp.GetRequiredService<NovaClient>(), sp.GetRequiredService<NovaMigrator>(), sp.GetRequiredService<ActionRunner>(),
                 report => sp.GetRequiredService<DoctorEngine>().ExecuteAsync(editor => MaintenanceCommands.ReportMigration(editor, report)),

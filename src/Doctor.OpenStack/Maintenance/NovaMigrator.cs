@@ -1,5 +1,6 @@
 using Doctor.Maintenance;
 using Doctor.OpenStack.Nova;
+using Doctor.OpenStack.Sync;
 using Microsoft.Extensions.Logging;
 using Polly;
 using Polly.Retry;
@@ -11,8 +12,10 @@ namespace Doctor.OpenStack.Maintenance;
 /// workflow chose (<c>migrate</c> with <c>host</c>, 2.56), confirmed once Nova shows <c>VERIFY_RESIZE</c>; <c>LIVE_MIGRATE</c>
 /// is <c>os-migrateLive</c> to that host. Either is done when Nova shows the server at rest (<c>ACTIVE</c>, or the
 /// <c>SHUTOFF</c>/<c>PAUSED</c>/<c>SUSPENDED</c> it started in) with no task on the target.
-/// Completion is read by polling the server every <see cref="OpenStackOptions.MigrationPollSeconds"/> until
-/// <see cref="OpenStackOptions.MigrationTimeoutSeconds"/> after the workflow started it. It fails on <c>ERROR</c>, on Nova
+/// Completion is read from Nova: right after each notification about the server (when the sync consumes them), and
+/// otherwise after <see cref="OpenStackOptions.MigrationPollSeconds"/>, the wait doubling while nothing happens up to
+/// <see cref="OpenStackOptions.MigrationPollMaxSeconds"/> (fifty servers migrating at once must not keep nova-api busy
+/// with 200 reads a second); until <see cref="OpenStackOptions.MigrationTimeoutSeconds"/> after the workflow started it. It fails on <c>ERROR</c>, on Nova
 /// refusing the call (4xx), when Nova puts the server back on its source (e.g. "No valid host was found", which Nova
 /// only records in the instance action), and at the deadline; the report carries Nova's reason.
 /// </summary>
@@ -23,9 +26,12 @@ public sealed partial class NovaMigrator
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly ResiliencePipeline _issue;
+    private readonly ServerChanges? _changes;
 
-    public NovaMigrator(NovaClient nova, OpenStackOptions options, TimeProvider time, ILogger<NovaMigrator> logger)
+    /// <param name="changes">Notifications about servers (null without a transport URL: reading at the poll pace only).</param>
+    public NovaMigrator(NovaClient nova, OpenStackOptions options, TimeProvider time, ILogger<NovaMigrator> logger, ServerChanges? changes = null)
     {
+        _changes = changes;
         _nova = nova;
         _options = options;
         _time = time;
@@ -49,6 +55,18 @@ public sealed partial class NovaMigrator
     /// Never throws but for cancellation.
     /// </summary>
     public async Task<MigrationReport> RunAsync(MaintenanceCall.Migrate call, bool resume, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await FollowAsync(call, resume, cancellationToken);
+        }
+        finally
+        {
+            _changes?.Forget(call.InstanceId);
+        }
+    }
+
+    private async Task<MigrationReport> FollowAsync(MaintenanceCall.Migrate call, bool resume, CancellationToken cancellationToken)
     {
         var live = call.Action == SessionStates.LiveMigrate;
         var what = live ? "live migration" : "cold migration";
@@ -77,9 +95,12 @@ public sealed partial class NovaMigrator
         var confirmed = false;
         NovaServer? last = null;
         string? lastError = null;
-        var interval = TimeSpan.FromSeconds(_options.MigrationPollSeconds);
+        var shortest = TimeSpan.FromSeconds(_options.MigrationPollSeconds);
+        var longest = TimeSpan.FromSeconds(Math.Max(_options.MigrationPollSeconds, _options.MigrationPollMaxSeconds));
+        var interval = shortest;
         while (true)
         {
+            var notified = _changes?.Next(call.InstanceId);
             if (_time.GetUtcNow() >= deadline)
             {
                 var shown = last is null ? lastError ?? "nothing" : $"the server {last.Status}, task_state {last.TaskState ?? "none"}, on {last.Host}";
@@ -126,8 +147,29 @@ public sealed partial class NovaMigrator
                 return Failed(call, $"reading the server from Nova failed: {ex.Message}");
             }
 
-            await Task.Delay(interval, _time, cancellationToken);
+            // Never past the deadline, so a migration that does not end fails at it, not a long wait later.
+            var wait = TimeSpan.FromTicks(Math.Max(0, Math.Min(interval.Ticks, (deadline - _time.GetUtcNow()).Ticks)));
+            var woken = await WaitAsync(notified, wait, cancellationToken);
+            // Something happened: read soon again; nothing: twice as long.
+            interval = woken ? shortest : TimeSpan.FromTicks(Math.Min(interval.Ticks * 2, longest.Ticks));
         }
+    }
+
+    /// <summary>Waits for a notification about the server or <paramref name="wait"/>; true when a notification ended it.</summary>
+    private async Task<bool> WaitAsync(Task? notified, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (notified is null)
+        {
+            await Task.Delay(wait, _time, cancellationToken);
+            return false;
+        }
+
+        using var quiet = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var delay = Task.Delay(wait, _time, quiet.Token);
+        var first = await Task.WhenAny(notified, delay);
+        await quiet.CancelAsync(); // the timer of a wait a notification ended
+        cancellationToken.ThrowIfCancellationRequested();
+        return first == notified;
     }
 
     /// <summary>Makes the call (retried while Nova's errors may pass); returns Nova's request id. A retry first looks whether

@@ -19,7 +19,7 @@ namespace Doctor.OpenStack.Sync;
 /// </summary>
 public sealed partial class CloudSync(
     DoctorEngine engine, NovaClient nova, NeutronClient neutron, ActionRunner actions, OpenStackOptions options, CloudStatus status,
-    ServerMoves moves, TimeProvider time, ILoggerFactory loggers) : BackgroundService
+    ServerMoves moves, ServerChanges serverChanges, TimeProvider time, ILoggerFactory loggers) : BackgroundService
 {
     private readonly ILogger _logger = loggers.CreateLogger<CloudSync>();
     private static readonly TimeSpan GroupRefreshDelay = TimeSpan.FromSeconds(1);
@@ -212,6 +212,15 @@ public sealed partial class CloudSync(
     /// <summary>Applies the changes of one notification (the consumer calls it; internal for the tests, which have no RabbitMQ).</summary>
     internal async Task ApplyAsync(IReadOnlyList<CloudChange> changes, string eventType)
     {
+        foreach (var change in changes)
+        {
+            // A migration being followed reads Nova now rather than at its next poll.
+            if (change is CloudChange.ServerSeen seen)
+                serverChanges.Changed(seen.Id);
+            else if (change is CloudChange.ServerGone gone)
+                serverChanges.Changed(gone.Id);
+        }
+
         var counts = await engine.ExecuteAsync(editor =>
         {
             var total = SyncCounts.None;

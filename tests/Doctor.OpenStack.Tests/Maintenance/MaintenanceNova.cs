@@ -82,6 +82,9 @@ public sealed class MaintenanceNova : IAsyncDisposable
     /// <summary>When set, a service update waits for it (a slow Nova), after recording <c>(service update held)</c>.</summary>
     public TaskCompletionSource? ServiceUpdates { get; set; }
 
+    /// <summary>How many times a server was read (GET /servers/{id}).</summary>
+    public int Reads { get; private set; }
+
     public void AddService(string host, string id, bool enabled = true, string? reason = null)
     {
         lock (_gate)
@@ -164,6 +167,7 @@ public sealed class MaintenanceNova : IAsyncDisposable
                 if (!_servers.TryGetValue(id, out var server))
                     return Results.Json(new JsonObject { ["itemNotFound"] = new JsonObject { ["message"] = "not found" } }, statusCode: 404);
                 server.Step();
+                Reads++;
                 var node = new JsonObject
                 {
                     ["id"] = id, ["name"] = id, ["tenant_id"] = "p", ["status"] = server.Status, ["OS-EXT-STS:task_state"] = server.Task,

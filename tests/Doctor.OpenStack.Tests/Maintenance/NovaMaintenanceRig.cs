@@ -1,3 +1,4 @@
+using Doctor.OpenStack.Sync;
 using Doctor.Maintenance;
 using Doctor.OpenStack.Actions;
 using Doctor.OpenStack.Keystone;
@@ -27,7 +28,7 @@ public sealed class NovaMaintenanceRig : IAsyncDisposable
         var keystone = new KeystoneSession(_http, options, clock, NullLogger<KeystoneSession>.Instance);
         Client = new NovaClient(_http, keystone, options);
         Actions = new ActionRunner(Client, new NeutronClient(_http, keystone, options), options, clock, NullLogger<ActionRunner>.Instance);
-        Migrator = new NovaMigrator(Client, options, clock, NullLogger<NovaMigrator>.Instance);
+        Migrator = new NovaMigrator(Client, options, clock, NullLogger<NovaMigrator>.Instance, Changes);
         Controller = new NovaMaintenance(Client, Migrator, Actions, report =>
         {
             lock (_reports)
@@ -35,6 +36,9 @@ public sealed class NovaMaintenanceRig : IAsyncDisposable
             return Task.FromResult(true);
         }, () => State, options, clock, NullLogger<NovaMaintenance>.Instance);
     }
+
+    /// <summary>What the sync would signal on notifications about servers.</summary>
+    public ServerChanges Changes { get; } = new();
 
     public MaintenanceNova Nova { get; }
     public OpenStackOptions Options { get; }

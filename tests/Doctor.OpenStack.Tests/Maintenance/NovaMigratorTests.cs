@@ -1,3 +1,4 @@
+using Doctor.Testing;
 namespace Doctor.OpenStack.Tests.Maintenance;
 
 /// <summary>Maintenance migrations carried out in a fake Nova over loopback HTTP, on a manual clock.</summary>
@@ -89,7 +90,41 @@ public sealed class NovaMigratorTests : IAsyncLifetime
         Assert.Contains("did not complete within 30 s", report.Detail);
         Assert.Contains("RESIZE, task_state resize_prep, on fake-a", report.Detail);
         Assert.True(_rig.Clock.GetUtcNow() >= call.StartedAt.AddSeconds(30));
-        Assert.True(_rig.Clock.GetUtcNow() < call.StartedAt.AddSeconds(31)); // it read every poll interval until then
+        Assert.True(_rig.Clock.GetUtcNow() < call.StartedAt.AddSeconds(30.3)); // the last wait ends at the deadline, not after it
+    }
+
+    [Fact]
+    public async Task Migrate_NothingHeardOfTheServer_ReadsLessAndLessOften_UpToTheLongestWait()
+    {
+        _rig.Nova.AddServer("vm-1", "fake-a", Behaviour.Stuck);
+
+        await _rig.MigrateAsync(_rig.Call("vm-1", "LIVE_MIGRATE", "fake-a", "fake-b"));
+
+        // 30 s at 0.25 s would be 120 reads; waits of 0.25, 0.5, 1, then 2 s: 1 + 3 + ~14.
+        Assert.InRange(_rig.Nova.Reads, 15, 20);
+        Assert.Equal(0, _rig.Changes.Waiting);
+    }
+
+    [Fact]
+    public async Task Migrate_EachNotificationAboutTheServer_ReadsItAtOnce_DoneWithoutWaitingForThePoll()
+    {
+        _rig.Nova.AddServer("vm-1", "fake-a"); // live: MIGRATING, then ACTIVE on the target, one step per read
+        var started = _rig.Clock.GetUtcNow();
+        var run = Task.Run(() => _rig.Migrator.RunAsync(_rig.Call("vm-1", "LIVE_MIGRATE", "fake-a", "fake-b"), false, CancellationToken.None));
+
+        // The clock never moves: only the notifications the sync would pass on make the migrator read Nova again.
+        for (var i = 0; i < 2_000 && !run.IsCompleted; i++)
+        {
+            if (_rig.Clock.PendingTimers > 0)
+                _rig.Changes.Changed("vm-1");
+            await Task.WhenAny(run, Task.Delay(2));
+        }
+
+        var report = await Eventually.Within(run, "the migration to end");
+        Assert.True(report.Succeeded, report.Detail);
+        Assert.Equal("fake-b", report.Host);
+        Assert.Equal(started, _rig.Clock.GetUtcNow());
+        Assert.Equal(0, _rig.Changes.Waiting); // nothing kept for a server nobody follows
     }
 
     [Fact]
