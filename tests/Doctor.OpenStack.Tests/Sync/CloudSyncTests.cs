@@ -111,7 +111,13 @@ public sealed class CloudSyncTests : IAsyncLifetime
         // vm-1 is still on the failed host, which stays down; the move is in the event log as Doctor's own event.
         Assert.Equal("error", await StateAsync("/v1/servers/vm-1"));
         Assert.Equal("down", await StateAsync("/v1/hosts/compute-1"));
-        var moved = Assert.Single((await _doctor.GetJsonAsync("/v1/events?type=doctor.server.moved")).GetProperty("events").EnumerateArray());
+        // Its outcome is stored with the engine's next state write, which may come after the owner was told.
+        JsonElement moved = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            moved = Assert.Single((await _doctor.GetJsonAsync("/v1/events?type=doctor.server.moved")).GetProperty("events").EnumerateArray());
+            return moved.GetProperty("status").GetString() != "pending";
+        }, "the move's outcome to be stored");
         Assert.Equal(("inventory", "processed"), (moved.GetProperty("origin").GetString(), moved.GetProperty("status").GetString()));
 
         // A repeat of the same notification changes nothing and tells nobody again.
