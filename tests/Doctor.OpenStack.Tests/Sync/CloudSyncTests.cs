@@ -49,6 +49,8 @@ public sealed class CloudSyncTests : IAsyncLifetime
         Sync.RequestReconcile();
 
         await Eventually.TrueAsync(async () => (await ServerIdsAsync()).Contains("vm-9"), "the requested pass to add vm-9");
+        // The map changes inside the pass, the counter right after it.
+        await Eventually.TrueAsync(async () => await PassesAsync() > passes, "the pass to be counted");
         Assert.Equal(passes + 1, await PassesAsync());
         Assert.Equal(1, (await _doctor.GetJsonAsync("/v1/openstack")).GetProperty("reconciliation").GetProperty("repaired_total").GetInt64());
     }
@@ -176,7 +178,13 @@ public sealed class CloudSyncTests : IAsyncLifetime
         // vm-1 is still on the failed host, which stays down; the move is in the event log as Doctor's own event.
         Assert.Equal("error", await StateAsync("/v1/servers/vm-1"));
         Assert.Equal("down", await StateAsync("/v1/hosts/compute-1"));
-        var moved = Assert.Single((await _doctor.GetJsonAsync("/v1/events?type=doctor.server.moved")).GetProperty("events").EnumerateArray());
+        // Owners are told before the event's outcome is committed (docs/architecture.md), so "processed" may come a moment later.
+        JsonElement moved = default;
+        await Eventually.TrueAsync(async () =>
+        {
+            moved = Assert.Single((await _doctor.GetJsonAsync("/v1/events?type=doctor.server.moved")).GetProperty("events").EnumerateArray());
+            return moved.GetProperty("status").GetString() != "pending";
+        }, "the move event's outcome");
         Assert.Equal(("inventory", "processed"), (moved.GetProperty("origin").GetString(), moved.GetProperty("status").GetString()));
 
         // A repeat of the same notification changes nothing and tells nobody again.
