@@ -31,8 +31,9 @@ public sealed class OpenStackOptions
     /// <summary>Catalog interface: <c>public</c>, <c>internal</c> or <c>admin</c>. Default <c>internal</c>; env <c>OS_INTERFACE</c>.</summary>
     public string Interface { get; set; } = "internal";
 
-    /// <summary>RabbitMQ of the cloud (oslo.messaging transport URL, <c>rabbit://user:pass@host:5672/vhost</c>); env
-    /// <c>DOCTOR_TRANSPORT_URL</c>. Default: unset, no notifications (the map then follows the cloud by reconciliation only).</summary>
+    /// <summary>RabbitMQ of the cloud (oslo.messaging transport URL, <c>rabbit://user:pass@host:5672/vhost</c>, or several hosts
+    /// <c>rabbit://u:p@h1:5672,u:p@h2:5672/vhost</c>: all are used); env <c>DOCTOR_TRANSPORT_URL</c>. Default: unset, no
+    /// notifications (the map then follows the cloud by reconciliation only).</summary>
     public string? TransportUrl { get; set; }
 
     /// <summary>Doctor's own queue, bound to Nova's and Neutron's notification topics. Default <c>doctor.notifications</c>.</summary>
@@ -153,8 +154,10 @@ public sealed class OpenStackOptions
             yield return "Doctor:OpenStack:Password (OS_PASSWORD) is required";
         if (Interface is not ("public" or "internal" or "admin"))
             yield return "Doctor:OpenStack:Interface (OS_INTERFACE) must be public, internal or admin";
-        if (!string.IsNullOrWhiteSpace(TransportUrl) && (!Uri.TryCreate(TransportUrl, UriKind.Absolute, out var transport) || transport.Scheme is not ("rabbit" or "amqp" or "amqps")))
-            yield return "Doctor:OpenStack:TransportUrl (DOCTOR_TRANSPORT_URL) must be a rabbit:// (or amqp://) URL";
+        // Read as the consumer and the publisher will read it, so a URL they could not use stops the start (the reason never
+        // repeats the URL: it holds a password).
+        if (!string.IsNullOrWhiteSpace(TransportUrl) && !Messaging.TransportUrl.TryParse(TransportUrl, out _, out var transportError))
+            yield return "Doctor:OpenStack:TransportUrl (DOCTOR_TRANSPORT_URL) " + transportError;
         if (PublishNotifications && string.IsNullOrWhiteSpace(TransportUrl))
             yield return "Doctor:OpenStack:PublishNotifications needs Doctor:OpenStack:TransportUrl";
         // Upper bounds too (and NaN refused): a wait longer than a timer can hold (~49 days) would throw in the sync loop.

@@ -35,7 +35,7 @@ public static class OpenStackServices
             sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActionRunner>>()));
         if (options.PublishNotifications)
         {
-            services.AddSingleton(sp => new OsloPublisher(options, sp.GetRequiredService<ILogger<OsloPublisher>>()));
+            services.AddSingleton(sp => new OsloPublisher(options, sp.GetRequiredService<ILogger<OsloPublisher>>(), sp.GetRequiredService<TimeProvider>()));
             services.AddSingleton<IHostedService>(sp => sp.GetRequiredService<OsloPublisher>());
         }
 

@@ -2,35 +2,46 @@ using RabbitMQ.Client;
 
 namespace Doctor.OpenStack.Messaging;
 
-/// <summary>RabbitMQ connections from an oslo.messaging transport URL (<c>rabbit://user:pass@host:port/vhost</c>).</summary>
+/// <summary>RabbitMQ connections from an oslo.messaging transport URL (<see cref="TransportUrl"/>), to every host it lists.</summary>
 public static class Transport
 {
-    /// <summary>A factory for the first host of <paramref name="transportUrl"/> (oslo.messaging lists several with commas;
-    /// the rest are ignored), with automatic recovery on.</summary>
-    public static ConnectionFactory Factory(string transportUrl, string clientName)
+    /// <summary>How long the client waits between two attempts to reconnect a lost connection (its automatic recovery; the
+    /// publisher's own loop uses the same pace).</summary>
+    public static readonly TimeSpan ReconnectInterval = TimeSpan.FromSeconds(2);
+
+    /// <summary>A factory with the URL's credentials and virtual host, pointed at its first host (what
+    /// <c>CreateConnectionAsync()</c> without endpoints uses); <see cref="ConnectAsync"/> uses them all.</summary>
+    public static ConnectionFactory Factory(string transportUrl, string clientName, bool automaticRecovery = true) =>
+        Factory(TransportUrl.Parse(transportUrl), clientName, automaticRecovery);
+
+    public static ConnectionFactory Factory(TransportUrl url, string clientName, bool automaticRecovery = true)
     {
-        // rabbit://u:p@h1:5672,u:p@h2:5672/vhost → the first host and the vhost.
-        var text = transportUrl.Trim();
-        var scheme = text[..text.IndexOf("://", StringComparison.Ordinal)];
-        var rest = text[(scheme.Length + 3)..];
-        var slash = rest.IndexOf('/');
-        var hosts = slash < 0 ? rest : rest[..slash];
-        var vhost = slash < 0 ? "" : Uri.UnescapeDataString(rest[(slash + 1)..].Split('?')[0]);
-        var first = new Uri((scheme == "amqps" ? "amqps" : "amqp") + "://" + hosts.Split(',')[0]);
-        var user = first.UserInfo.Split(':', 2);
+        var (user, password) = url.Credentials;
+        var first = url.Hosts[0];
         return new ConnectionFactory
         {
-            HostName = first.Host,
-            Port = first.IsDefaultPort || first.Port <= 0 ? (scheme == "amqps" ? 5671 : 5672) : first.Port,
-            UserName = user[0].Length > 0 ? Uri.UnescapeDataString(user[0]) : "guest",
-            Password = user.Length > 1 ? Uri.UnescapeDataString(user[1]) : "guest",
-            VirtualHost = vhost.Length == 0 ? "/" : vhost,
-            Ssl = { Enabled = scheme == "amqps", ServerName = first.Host },
-            AutomaticRecoveryEnabled = true,
-            TopologyRecoveryEnabled = true,
-            NetworkRecoveryInterval = TimeSpan.FromSeconds(2),
+            HostName = first.Name,
+            Port = first.Port,
+            UserName = user,
+            Password = password,
+            VirtualHost = url.VirtualHost,
+            Ssl = Ssl(url, first),
+            AutomaticRecoveryEnabled = automaticRecovery,
+            TopologyRecoveryEnabled = automaticRecovery,
+            NetworkRecoveryInterval = ReconnectInterval,
             RequestedHeartbeat = TimeSpan.FromSeconds(30),
             ClientProvidedName = clientName,
         };
     }
+
+    /// <summary>Every host of the URL; the client tries them in random order, at the first connection and at each
+    /// recovery, so a cluster node that is down is skipped.</summary>
+    public static IReadOnlyList<AmqpTcpEndpoint> Endpoints(TransportUrl url) =>
+        [.. url.Hosts.Select(h => new AmqpTcpEndpoint(h.Name, h.Port, Ssl(url, h)))];
+
+    /// <summary>Opens a connection to one of the URL's hosts (with automatic recovery over all of them when asked).</summary>
+    public static Task<IConnection> ConnectAsync(TransportUrl url, string clientName, bool automaticRecovery, CancellationToken cancellationToken) =>
+        Factory(url, clientName, automaticRecovery).CreateConnectionAsync(Endpoints(url), clientName, cancellationToken);
+
+    private static SslOption Ssl(TransportUrl url, TransportHost host) => new(host.Name, enabled: url.Tls);
 }

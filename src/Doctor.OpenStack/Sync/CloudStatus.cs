@@ -73,7 +73,8 @@ public sealed class CloudStatus
             return new CloudStatusView(
                 new SyncView(_reconciliations, _lastReconciledAt, _repaired, _lastRepair.Added, _lastRepair.Updated, _lastRepair.Removed, _lastError, _lastErrorAt,
                     _cloud.Hosts, _cloud.Servers, _cloud.Ports),
-                new NotificationsView(Consumer is not null, Consumer?.Received ?? 0, _notifications, _notifiedChanges, _lastNotificationAt),
+                new NotificationsView(Consumer?.Consuming ?? false, Consumer?.Received ?? 0, _notifications, _notifiedChanges, _lastNotificationAt,
+                    Consumer?.Reconnects ?? 0, Consumer?.DisconnectedSince),
                 new ActionsView(succeeded, failed, pending, Interlocked.Read(ref _forceDownRepaired), DataPlaneSupported,
                     waiting.Select(w => new WaitingView(w.Key, w.Value)).OrderBy(w => w.Host, StringComparer.Ordinal).ToList()));
         }
@@ -85,7 +86,11 @@ public sealed record CloudStatusView(SyncView Reconciliation, NotificationsView 
 public sealed record SyncView(long Passes, DateTimeOffset? LastAt, long RepairedTotal, int LastAdded, int LastUpdated, int LastRemoved,
     string? LastError, DateTimeOffset? LastErrorAt, int CloudHosts, int CloudServers, int CloudPorts);
 
-public sealed record NotificationsView(bool Consuming, long Received, long Applied, long MapChanges, DateTimeOffset? LastAt);
+/// <summary><c>consuming</c>: the connection to RabbitMQ is open and the consumer registered (false while it is lost or not yet
+/// made); <c>reconnects</c>: recoveries of a lost connection; <c>disconnected_since</c>: since when it is down (null while
+/// connected, and without a transport URL).</summary>
+public sealed record NotificationsView(bool Consuming, long Received, long Applied, long MapChanges, DateTimeOffset? LastAt,
+    long Reconnects, DateTimeOffset? DisconnectedSince);
 
 public sealed record ActionsView(long Succeeded, long Failed, long Pending, long ForceDownsResent, bool DataPlaneStatusSupported, IReadOnlyList<WaitingView> WaitingToUnforce);
 

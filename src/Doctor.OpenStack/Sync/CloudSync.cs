@@ -15,7 +15,8 @@ namespace Doctor.OpenStack.Sync;
 /// Keeps the resource map a cache of the cloud: starts consuming notifications, then reads a full snapshot (the start
 /// waits for it up to <see cref="OpenStackOptions.StartupSnapshotSeconds"/>), then reconciles every
 /// <see cref="OpenStackOptions.ReconcileSeconds"/>, counting what each pass repaired. Reconciliation also re-sends a
-/// force-down Nova lost (Doctor holds a host forced down that Nova shows up).
+/// force-down Nova lost (Doctor holds a host forced down that Nova shows up). A reconnect to RabbitMQ after an outage wakes
+/// the same loop for a pass at once (<see cref="RequestReconcile"/>): what was published meanwhile may be lost.
 /// </summary>
 public sealed partial class CloudSync(
     DoctorEngine engine, NovaClient nova, NeutronClient neutron, ActionRunner actions, OpenStackOptions options, CloudStatus status,
@@ -24,7 +25,12 @@ public sealed partial class CloudSync(
     private readonly ILogger _logger = loggers.CreateLogger<CloudSync>();
     private static readonly TimeSpan GroupRefreshDelay = TimeSpan.FromSeconds(1);
     private NotificationConsumer? _consumer;
+    private Task _consumerStarting = Task.CompletedTask;
     private int _groupRefreshQueued;
+
+    /// <summary>Released to have the loop reconcile now instead of at its next tick; one slot, so requests made while a pass is
+    /// pending or running fold into one more pass (never two passes at once: only the loop reconciles on its own).</summary>
+    private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly TaskCompletionSource _firstSnapshot = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>What notifications removed, so that a snapshot read before does not bring it back.</summary>
@@ -72,16 +78,43 @@ public sealed partial class CloudSync(
                     LogReconcileFailed(ex.Message);
                 }
 
-                // Until the first snapshot lands, try again soon; afterwards at the configured pace (0: never again).
+                // Until the first snapshot lands, try again soon; afterwards at the configured pace (0: never again), or at
+                // once when woken (a reconnect to RabbitMQ).
                 var delay = !_firstSnapshot.Task.IsCompleted ? TimeSpan.FromSeconds(5)
                     : options.ReconcileSeconds > 0 ? TimeSpan.FromSeconds(options.ReconcileSeconds) : Timeout.InfiniteTimeSpan;
-                await Task.Delay(delay, time, stoppingToken);
+                await PauseAsync(delay, stoppingToken);
             }
         }
         catch (OperationCanceledException)
         {
             // stopping
         }
+    }
+
+    /// <summary>Has the loop run a reconciliation now rather than at its next tick (also when it never ticks,
+    /// <c>ReconcileSeconds</c> 0). Called by the consumer after it reconnected; cheap, never blocks.</summary>
+    public void RequestReconcile()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // a pass is already requested
+        }
+    }
+
+    /// <summary>Waits <paramref name="delay"/> or until <see cref="RequestReconcile"/>, whichever comes first.</summary>
+    private async Task PauseAsync(TimeSpan delay, CancellationToken stoppingToken)
+    {
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var woken = _wake.WaitAsync(done.Token);
+        var elapsed = Task.Delay(delay, time, done.Token);
+        await Task.WhenAny(woken, elapsed);
+        // Ends the other wait. Should the wake be taken just as the delay elapsed, nothing is lost: the pass runs now anyway.
+        await done.CancelAsync();
+        stoppingToken.ThrowIfCancellationRequested();
     }
 
     /// <summary>One full read of the cloud applied to the map; returns what it repaired.</summary>
@@ -188,24 +221,52 @@ public sealed partial class CloudSync(
     private static bool HeldByFault(FaultBook faults, string host) =>
         faults.ActiveByResource.Get(ResourceType.Host, host).Any(id => faults.Active.Get(id)?.Effect == Effect.HostDown);
 
+    /// <summary>
+    /// Starts consuming before the first snapshot is read, so nothing that changes after the read is missed. When RabbitMQ
+    /// cannot be reached, the attempts go on in the background and the reconciliation runs meanwhile (it needs only the
+    /// APIs); once connected, a pass at once repairs what the queue did not hold. Lost connections later recover by
+    /// themselves (<see cref="NotificationConsumer"/>).
+    /// </summary>
     private async Task StartConsumerAsync(CancellationToken stoppingToken)
     {
-        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        var consumer = new NotificationConsumer(options, ApplyAsync, RequestReconcile, time, loggers.CreateLogger<NotificationConsumer>());
+        _consumer = consumer;
+        status.Consumer = consumer;
+        if (!await TryStartConsumerAsync(consumer, 1, stoppingToken))
+            _consumerStarting = KeepStartingConsumerAsync(consumer, stoppingToken);
+    }
+
+    private async Task KeepStartingConsumerAsync(NotificationConsumer consumer, CancellationToken stoppingToken)
+    {
+        try
         {
-            var consumer = new NotificationConsumer(options, ApplyAsync, loggers.CreateLogger<NotificationConsumer>());
-            try
+            for (var attempt = 2; ; attempt++)
             {
-                await consumer.StartAsync(stoppingToken);
-                _consumer = consumer;
-                status.Consumer = consumer;
-                return;
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 2 * (attempt - 1))), time, stoppingToken);
+                if (await TryStartConsumerAsync(consumer, attempt, stoppingToken))
+                {
+                    RequestReconcile();
+                    return;
+                }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                await consumer.DisposeAsync();
-                LogConsumerFailed(attempt, ex.Message);
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, 2 * attempt)), time, stoppingToken);
-            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // stopping
+        }
+    }
+
+    private async Task<bool> TryStartConsumerAsync(NotificationConsumer consumer, int attempt, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await consumer.StartAsync(stoppingToken);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+        {
+            LogConsumerFailed(attempt, ex.Message);
+            return false;
         }
     }
 
@@ -283,6 +344,7 @@ public sealed partial class CloudSync(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        await _consumerStarting; // cancelled with the service, so no connection is opened after the one below is closed
         if (_consumer is not null)
             await _consumer.DisposeAsync();
     }

@@ -9,51 +9,208 @@ namespace Doctor.OpenStack.Sync;
 /// Consumes the cloud's notifications from Doctor's own durable queue, bound to Nova's versioned and legacy topics and
 /// Neutron's topic (so it competes with no one: Ceilometer keeps its own queues). A message is acknowledged only after
 /// its change is committed to the map; one that changes nothing (or cannot be read) is acknowledged at once.
+/// <para>
+/// A lost connection (a broker restart, a network cut) is reconnected by the client's automatic recovery every
+/// <see cref="Transport.ReconnectInterval"/>, trying every host of the transport URL, and the queue, exchanges, bindings and
+/// the consumer are declared again. The consumer tracks it from the connection's events, so <see cref="Consuming"/> tells the
+/// truth, and calls <c>reconnected</c> after each recovery: what was published while Doctor was away from a queue that
+/// did not survive, or on exchanges that lost their bindings, is gone, and only a reconciliation brings it back.
+/// </para>
 /// </summary>
-public sealed partial class NotificationConsumer(OpenStackOptions options, Func<IReadOnlyList<CloudChange>, string, Task> apply, ILogger<NotificationConsumer> logger)
+public sealed partial class NotificationConsumer(
+    OpenStackOptions options, Func<IReadOnlyList<CloudChange>, string, Task> apply, Action reconnected, TimeProvider time, ILogger<NotificationConsumer> logger)
     : IAsyncDisposable
 {
     /// <summary>Exchanges the cloud's services publish notifications on (oslo.messaging's control_exchange of each).</summary>
     public static readonly string[] Exchanges = ["nova", "neutron"];
 
+    /// <summary>While the broker stays unreachable, a reminder is logged this often (each failed attempt is logged at debug).</summary>
+    private static readonly TimeSpan StillDownLogInterval = TimeSpan.FromMinutes(1);
+
+    private readonly TransportUrl _url = TransportUrl.Parse(options.TransportUrl!);
+    private readonly Lock _gate = new();
     private IConnection? _connection;
     private IChannel? _channel;
+    private bool _open;
+    private DateTimeOffset? _disconnectedSince;
+    private DateTimeOffset _stillDownLoggedAt;
+    private long _reconnects;
+    private int _failedAttempts;
+    private volatile bool _closing;
+    private long _received;
 
     /// <summary>Messages read since the start (for the status view and the tests).</summary>
     public long Received => Interlocked.Read(ref _received);
 
-    private long _received;
+    /// <summary>True only while the connection and the channel are open and the consumer is registered: false from the
+    /// moment the connection is lost until its recovery has declared the queue and the consumer again.</summary>
+    public bool Consuming
+    {
+        get
+        {
+            lock (_gate)
+                return _open && _connection is { IsOpen: true } && _channel is { IsOpen: true };
+        }
+    }
 
+    /// <summary>Recoveries of a lost connection since the start.</summary>
+    public long Reconnects
+    {
+        get
+        {
+            lock (_gate)
+                return _reconnects;
+        }
+    }
+
+    /// <summary>Since when the connection is down (lost, or not yet made at the start); null while connected.</summary>
+    public DateTimeOffset? DisconnectedSince
+    {
+        get
+        {
+            lock (_gate)
+                return _disconnectedSince;
+        }
+    }
+
+    /// <summary>One attempt to connect, declare the queue and its bindings and start consuming. On failure nothing stays open
+    /// and the error is thrown (the caller tries again); from then on, lost connections recover by themselves.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var factory = Transport.Factory(options.TransportUrl!, "doctor-sync");
-        _connection = await factory.CreateConnectionAsync(cancellationToken);
-        _channel = await _connection.CreateChannelAsync(cancellationToken: cancellationToken);
-        await _channel.QueueDeclareAsync(options.Queue, durable: true, exclusive: false, autoDelete: false,
+        IConnection? connection = null;
+        try
+        {
+            connection = await Transport.ConnectAsync(_url, "doctor-sync", automaticRecovery: true, cancellationToken);
+            var attempt = connection;
+            // Before anything else, so no loss is missed; events of a connection that is not (or no longer) the current one
+            // are ignored.
+            attempt.ConnectionShutdownAsync += (_, e) => OnShutdownAsync(attempt, e);
+            attempt.RecoverySucceededAsync += (_, _) => OnRecoveredAsync(attempt);
+            attempt.ConnectionRecoveryErrorAsync += (_, e) => OnRecoveryErrorAsync(attempt, e);
+            var channel = await DeclareAndConsumeAsync(attempt, cancellationToken);
+
+            bool open;
+            lock (_gate)
+            {
+                _connection = attempt;
+                _channel = channel;
+                _open = open = attempt.IsOpen;
+                _disconnectedSince = open ? null : _disconnectedSince ?? time.GetUtcNow();
+            }
+
+            if (_url.CredentialsDiffer)
+                LogMixedCredentials(_url.Credentials.User);
+            if (open)
+                LogListening(options.Queue, attempt.Endpoint.HostName, attempt.Endpoint.Port);
+            else
+                LogConnectionLost(_url.Describe(), Transport.ReconnectInterval.TotalSeconds, "closed while the consumer was being set up"); // its recovery takes over
+        }
+        catch (Exception)
+        {
+            lock (_gate)
+                _disconnectedSince ??= time.GetUtcNow();
+            if (connection is not null)
+                await CloseAsync(null, connection);
+            throw;
+        }
+    }
+
+    private async Task<IChannel> DeclareAndConsumeAsync(IConnection connection, CancellationToken cancellationToken)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        await channel.QueueDeclareAsync(options.Queue, durable: true, exclusive: false, autoDelete: false,
             arguments: new Dictionary<string, object?> { ["x-max-length"] = options.QueueMaxLength }, cancellationToken: cancellationToken);
         foreach (var exchange in Exchanges)
         {
             // oslo.messaging declares these as non-durable topic exchanges; the same declaration is a no-op when they exist
-            // and lets Doctor start before the service has published anything.
-            await _channel.ExchangeDeclareAsync(exchange, ExchangeType.Topic, durable: false, autoDelete: false, cancellationToken: cancellationToken);
+            // and lets Doctor start before the service has published anything. Non-durable, they (and the bindings to them)
+            // do not survive a broker restart: the recovery declares both again.
+            await channel.ExchangeDeclareAsync(exchange, ExchangeType.Topic, durable: false, autoDelete: false, cancellationToken: cancellationToken);
             foreach (var topic in new[] { options.VersionedTopic, options.LegacyTopic })
             {
                 foreach (var priority in new[] { "info", "error", "warn" })
-                    await _channel.QueueBindAsync(options.Queue, exchange, $"{topic}.{priority}", cancellationToken: cancellationToken);
+                    await channel.QueueBindAsync(options.Queue, exchange, $"{topic}.{priority}", cancellationToken: cancellationToken);
             }
         }
 
-        await _channel.BasicQosAsync(0, 64, false, cancellationToken);
-        var consumer = new AsyncEventingBasicConsumer(_channel);
-        consumer.ReceivedAsync += OnReceivedAsync;
-        await _channel.BasicConsumeAsync(options.Queue, autoAck: false, consumer, cancellationToken);
-        LogListening(options.Queue, factory.HostName, factory.Port);
+        await channel.BasicQosAsync(0, 64, false, cancellationToken);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        // The channel object survives recoveries (the client re-creates what is behind it), so acknowledging on it stays right;
+        // a tag delivered before the loss is ignored by the recovered channel rather than refused by the broker.
+        consumer.ReceivedAsync += (_, delivery) => OnReceivedAsync(channel, delivery);
+        await channel.BasicConsumeAsync(options.Queue, autoAck: false, consumer, cancellationToken);
+        return channel;
     }
 
-    private async Task OnReceivedAsync(object sender, BasicDeliverEventArgs delivery)
+    private Task OnShutdownAsync(IConnection connection, ShutdownEventArgs e)
+    {
+        if (_closing)
+            return Task.CompletedTask; // Doctor is stopping: not an outage
+        lock (_gate)
+        {
+            if (!ReferenceEquals(connection, _connection) || !_open)
+                return Task.CompletedTask;
+            _open = false;
+            _failedAttempts = 0;
+            _disconnectedSince = _stillDownLoggedAt = time.GetUtcNow();
+        }
+
+        LogConnectionLost(_url.Describe(), Transport.ReconnectInterval.TotalSeconds, Reason(e));
+        return Task.CompletedTask;
+    }
+
+    private Task OnRecoveredAsync(IConnection connection)
+    {
+        double downSeconds;
+        long reconnects;
+        lock (_gate)
+        {
+            if (_closing || !ReferenceEquals(connection, _connection))
+                return Task.CompletedTask;
+            downSeconds = _disconnectedSince is { } since ? (time.GetUtcNow() - since).TotalSeconds : 0;
+            _open = true;
+            _disconnectedSince = null;
+            reconnects = ++_reconnects;
+        }
+
+        LogReconnected(connection.Endpoint.HostName, connection.Endpoint.Port, Math.Round(downSeconds, 1), reconnects);
+        reconnected();
+        return Task.CompletedTask;
+    }
+
+    private Task OnRecoveryErrorAsync(IConnection connection, ConnectionRecoveryErrorEventArgs e)
+    {
+        int attempts;
+        double downSeconds;
+        bool remind;
+        lock (_gate)
+        {
+            if (_closing || !ReferenceEquals(connection, _connection))
+                return Task.CompletedTask;
+            attempts = ++_failedAttempts;
+            var now = time.GetUtcNow();
+            downSeconds = _disconnectedSince is { } since ? (now - since).TotalSeconds : 0;
+            remind = now - _stillDownLoggedAt >= StillDownLogInterval;
+            if (remind)
+                _stillDownLoggedAt = now;
+        }
+
+        if (remind)
+            LogStillDown(_url.Describe(), Math.Round(downSeconds), attempts, e.Exception.Message);
+        else
+            LogAttemptFailed(attempts, e.Exception.Message);
+        return Task.CompletedTask;
+    }
+
+    private static string Reason(ShutdownEventArgs e)
+    {
+        var reason = $"{e.ReplyCode} {e.ReplyText} (initiated by {e.Initiator})";
+        return e.Exception is { } error ? $"{reason}: {error.Message}" : reason;
+    }
+
+    private async Task OnReceivedAsync(IChannel channel, BasicDeliverEventArgs delivery)
     {
         Interlocked.Increment(ref _received);
-        var channel = _channel!;
         string? eventType = null;
         try
         {
@@ -76,31 +233,60 @@ public sealed partial class NotificationConsumer(OpenStackOptions options, Func<
             }
             catch (Exception)
             {
-                // The channel is gone; recovery re-consumes.
+                // The channel is gone; the broker delivers the message again after the recovery.
             }
         }
     }
 
     public async ValueTask DisposeAsync()
     {
+        _closing = true;
+        IConnection? connection;
+        IChannel? channel;
+        lock (_gate)
+        {
+            (connection, channel) = (_connection, _channel);
+            _open = false;
+        }
+
+        if (connection is not null)
+            await CloseAsync(channel, connection);
+    }
+
+    private static async Task CloseAsync(IChannel? channel, IConnection connection)
+    {
         try
         {
-            if (_channel is not null)
-                await _channel.CloseAsync();
-            if (_connection is not null)
-                await _connection.CloseAsync();
+            if (channel is not null)
+                await channel.CloseAsync();
+            await connection.CloseAsync();
         }
         catch (Exception)
         {
             // Closing a broken connection may throw; there is nothing left to do.
         }
 
-        _channel?.Dispose();
-        _connection?.Dispose();
+        channel?.Dispose();
+        connection.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming the cloud's notifications from queue {Queue} on {Host}:{Port}")]
     private partial void LogListening(string queue, string host, int port);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Lost the connection to the cloud's RabbitMQ ({Hosts}); reconnecting every {Interval} s; notifications published meanwhile may be missed until the reconciliation after the reconnect: {Reason}")]
+    private partial void LogConnectionLost(string hosts, double interval, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Reconnected to the cloud's RabbitMQ at {Host}:{Port} after {Seconds} s (reconnect {Reconnects}); consuming again and reconciling now")]
+    private partial void LogReconnected(string host, int port, double seconds, long reconnects);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The cloud's RabbitMQ ({Hosts}) is still unreachable after {Seconds} s ({Attempts} attempts); still trying: {Reason}")]
+    private partial void LogStillDown(string hosts, double seconds, int attempts, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Reconnecting to the cloud's RabbitMQ failed (attempt {Attempt}): {Reason}")]
+    private partial void LogAttemptFailed(int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The transport URL gives its hosts different users or passwords; all are connected to as {User}, the first host's user")]
+    private partial void LogMixedCredentials(string user);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A {EventType} notification could not be applied; reconciliation will repair the map")]
     private partial void LogApplyFailed(Exception error, string eventType);

@@ -113,6 +113,37 @@ public sealed class SettingsTests
         Assert.Contains("Doctor:OpenStack:" + setting, error.Message);
     }
 
+    [Theory]
+    [InlineData("rabbit://doctor:hunter2@rabbit:56x72/", "host 1 of the URL has an invalid port '56x72'")]
+    [InlineData("rabbit://doctor:hunter2@rabbit-1:5672,doctor:hunter2@:5672/", "host 2 of the URL has no host name")]
+    [InlineData("rabbit://doctor:hunter2@[fd00::1:5672/", "without its closing ']'")]
+    [InlineData("rabbit:///", "names no host")]
+    public void Create_MalformedTransportUrl_RefusedSayingWhatWithoutThePassword(string url, string problem)
+    {
+        var error = Refused(o =>
+        {
+            o.Controller = "openstack";
+            o.OpenStack.TransportUrl = url;
+        });
+
+        var failure = Assert.Single(error.Failures);
+        Assert.StartsWith("Doctor:OpenStack:TransportUrl (DOCTOR_TRANSPORT_URL) ", failure);
+        Assert.Contains(problem, failure);
+        Assert.DoesNotContain("hunter2", error.Message);
+    }
+
+    [Fact]
+    public void Validate_MultiHostTransportUrl_Accepted()
+    {
+        var options = new OpenStackOptions
+        {
+            AuthUrl = "http://127.0.0.1:5000/v3", Username = "doctor", Password = "secret",
+            TransportUrl = "rabbit://u:p@h1:5672,u:p@h2:5673/vhost", PublishNotifications = true,
+        };
+
+        Assert.Empty(options.Validate());
+    }
+
     [Fact]
     public async Task Create_EmbeddedMode_OpenStackSettingsNotNeeded()
     {

@@ -18,8 +18,9 @@ namespace Doctor.OpenStack.Tests.Infrastructure;
 
 /// <summary>
 /// The real Doctor service (DoctorApp) in OpenStack mode behind a TestServer, pointed at a <see cref="FakeCloud"/>, with its
-/// own data directory and a known admin token. No RabbitMQ: <c>TransportUrl</c> stays unset, so the map follows the cloud
-/// through snapshots (the one at start, and <see cref="ReconcileAsync"/> when a test asks).
+/// own data directory and a known admin token. No RabbitMQ unless a test passes a transport URL (a <see cref="PrivateBroker"/>'s):
+/// otherwise <c>TransportUrl</c> stays unset, so the map follows the cloud through snapshots (the one at start, and
+/// <see cref="ReconcileAsync"/> when a test asks).
 /// </summary>
 public sealed class OpenStackDoctor : IAsyncDisposable
 {
@@ -44,7 +45,10 @@ public sealed class OpenStackDoctor : IAsyncDisposable
 
     public TimelineBook Timelines => App.Services.GetRequiredService<TimelineBook>();
 
-    public static async Task<OpenStackDoctor> StartAsync(FakeCloud cloud, Action<OpenStackOptions>? openstack = null, Action<DoctorServerOptions>? configure = null)
+    /// <param name="transportUrl">Consume (and, with <c>PublishNotifications</c>, publish) on this RabbitMQ.</param>
+    /// <param name="logs">Receives the app's log (otherwise discarded).</param>
+    public static async Task<OpenStackDoctor> StartAsync(FakeCloud cloud, Action<OpenStackOptions>? openstack = null, Action<DoctorServerOptions>? configure = null,
+        string? transportUrl = null, ILoggerProvider? logs = null)
     {
         var dataDir = new TempDirectory();
         WebApplication? app = null;
@@ -58,7 +62,7 @@ public sealed class OpenStackDoctor : IAsyncDisposable
                 options.Controller = "openstack";
                 options.OpenStack = CloudClients.Settings(cloud, o =>
                 {
-                    o.TransportUrl = null;
+                    o.TransportUrl = transportUrl;
                     o.ReconcileSeconds = 0; // only the snapshot at start; tests reconcile when they want
                     o.StartupSnapshotSeconds = 30;
                     openstack?.Invoke(o);
@@ -68,6 +72,8 @@ public sealed class OpenStackDoctor : IAsyncDisposable
             {
                 builder.WebHost.UseTestServer();
                 builder.Logging.ClearProviders();
+                if (logs is not null)
+                    builder.Logging.AddProvider(logs);
             });
             await app.StartAsync();
             return new OpenStackDoctor(dataDir, app);

@@ -39,6 +39,75 @@ public sealed class CloudSyncTests : IAsyncLifetime
         [.. (await _doctor.GetJsonAsync("/v1/servers")).GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("id").GetString()!)];
 
     [Fact]
+    public async Task RequestReconcile_NeverPeriodic_OnePassAtOnce()
+    {
+        // ReconcileSeconds is 0 here (only the snapshot at start), as a reconnect to RabbitMQ may find it: its request still
+        // gets a pass of the loop, which brings what no notification told.
+        _cloud.AddServer("vm-9", "tenant-b", "compute-2");
+        var passes = await PassesAsync();
+
+        Sync.RequestReconcile();
+
+        await Eventually.TrueAsync(async () => (await ServerIdsAsync()).Contains("vm-9"), "the requested pass to add vm-9");
+        // The map changes inside the pass, the counter right after it.
+        await Eventually.TrueAsync(async () => await PassesAsync() > passes, "the pass to be counted");
+        Assert.Equal(passes + 1, await PassesAsync());
+        Assert.Equal(1, (await _doctor.GetJsonAsync("/v1/openstack")).GetProperty("reconciliation").GetProperty("repaired_total").GetInt64());
+    }
+
+    [Fact]
+    public async Task RequestReconcile_WhileAPassRuns_FoldedIntoOneMorePass()
+    {
+        // The first requested pass hangs in its read of the servers; the requests made meanwhile give one more pass, not one
+        // each and never one beside the running pass.
+        var reads = 0;
+        var inRead = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var concurrent = 0;
+        var maxConcurrent = 0;
+        _cloud.Intercept = async (_, call) =>
+        {
+            if (!call.Path.EndsWith("/servers/detail", StringComparison.Ordinal))
+                return false;
+            var now = Interlocked.Increment(ref concurrent);
+            InterlockedMax(ref maxConcurrent, now);
+            if (Interlocked.Increment(ref reads) == 1)
+            {
+                inRead.TrySetResult();
+                await release.Task;
+            }
+
+            Interlocked.Decrement(ref concurrent);
+            return false;
+        };
+        var passes = await PassesAsync();
+
+        Sync.RequestReconcile();
+        await inRead.Task.WaitAsync(Eventually.Limit);
+        for (var i = 0; i < 5; i++)
+            Sync.RequestReconcile();
+        release.SetResult();
+
+        await Eventually.TrueAsync(async () => await PassesAsync() == passes + 2, "the running pass and one more");
+        // One more request still works (the loop waits again), and it is the only pass it causes.
+        Sync.RequestReconcile();
+        await Eventually.TrueAsync(async () => await PassesAsync() == passes + 3, "the pass of the last request");
+        Assert.Equal(3, Volatile.Read(ref reads));
+        Assert.Equal(1, Volatile.Read(ref maxConcurrent));
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
+    private async Task<long> PassesAsync() =>
+        (await _doctor.GetJsonAsync("/v1/openstack")).GetProperty("reconciliation").GetProperty("passes").GetInt64();
+
+    [Fact]
     public async Task Reconcile_NotificationsAppliedWhileTheCloudWasRead_NotUndone()
     {
         // The read of the servers hangs until the notifications are in; it still shows the cloud as it was before them.
