@@ -12,20 +12,6 @@ namespace Doctor.OpenStack.Integration;
 /// </summary>
 public sealed class EvacuationTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "evacuation")
 {
-    private Consumer _consumer = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _consumer = await Consumer.StartAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _consumer.DisposeAsync();
-    }
-
     [OpenStackFact]
     public async Task EvacuatedHost_UnforceRefusedAndReported_ThenDoneAfterComputeRestart()
     {
@@ -35,10 +21,10 @@ public sealed class EvacuationTests(ITestOutputHelper output, Notes notes) : Clo
         await Expect.ServerOnAsync(doctor, Cloud, server, Aio.Host1);
         var demo = await Cloud.TokenAsync(Aio.Demo);
         using (var demoApi = doctor.Client(demo.Token))
-            await demoApi.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new System.Text.Json.Nodes.JsonObject { ["callback_url"] = _consumer.Url("demo") }, expect: 201);
+            await demoApi.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new System.Text.Json.Nodes.JsonObject { ["callback_url"] = Consumer.Url("demo") }, expect: 201);
 
         var down = await doctor.PostEventAsync("compute.host.down", Aio.Host1);
-        await _consumer.WaitAsync("demo", Expect.Notification("fault", server), "demo's fault notification", down);
+        await Consumer.WaitAsync("demo", Expect.Notification("fault", server), "demo's fault notification", down);
         Notes.Took("Nova: fake-host-1 forced down", await Poll.UntilAsync(() => Cloud.ForcedDownAsync(Aio.Host1),
             "fake-host-1 forced down in Nova", TimeSpan.FromSeconds(60), async () => Service.Tail()));
 
@@ -50,7 +36,7 @@ public sealed class EvacuationTests(ITestOutputHelper output, Notes notes) : Clo
         Notes.Took("Doctor's map shows it on fake-host-2", await Expect.ServerOnAsync(doctor, Cloud, server, Aio.Host2));
 
         // The owner hears that its server is back, on a host that is up, while fake-host-1 is still down.
-        var (back, backAfter) = await _consumer.WaitAsync("demo", Expect.Notification("fault_cleared", server), "demo told its evacuated server is back", evacuate,
+        var (back, backAfter) = await Consumer.WaitAsync("demo", Expect.Notification("fault_cleared", server), "demo told its evacuated server is back", evacuate,
             explain: async () => doctor.Tail());
         Notes.Took("demo told its evacuated server is back (from the evacuate request)", backAfter);
         Assert.Equal(("normal", "UP"), (Expect.Resource(back, server)["state"]!.GetValue<string>(), Expect.Resource(back, server)["host_status"]!.GetValue<string>()));

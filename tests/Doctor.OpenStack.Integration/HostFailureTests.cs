@@ -14,13 +14,10 @@ namespace Doctor.OpenStack.Integration;
 /// </summary>
 public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "host failure")
 {
-    private Consumer _consumer = null!;
-
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         await Cloud.GrantRoleAsync("admin", "demo2", "admin"); // to pin demo2's server to our host
-        _consumer = await Consumer.StartAsync();
     }
 
     [OpenStackFact]
@@ -49,15 +46,15 @@ public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : Cl
 
         // The tenants subscribe with their Keystone tokens, as an OpenStack client would; demo also has an Aodh alarm.
         using (var demoApi = doctor.Client(demo.Token))
-            await demoApi.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new JsonObject { ["callback_url"] = _consumer.Url("demo") }, expect: 201);
+            await demoApi.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new JsonObject { ["callback_url"] = Consumer.Url("demo") }, expect: 201);
         using (var demo2Api = doctor.Client(demo2.Token))
-            await demo2Api.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new JsonObject { ["callback_url"] = _consumer.Url("demo2") }, expect: 201);
-        var alarm = await Cloud.CreateEventAlarmAsync(Aio.Demo, "hf-vm-error", "compute.instance.update", _consumer.Url("aodh"), ("traits.state", "error"));
+            await demo2Api.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new JsonObject { ["callback_url"] = Consumer.Url("demo2") }, expect: 201);
+        var alarm = await Cloud.CreateEventAlarmAsync(Aio.Demo, "hf-vm-error", "compute.instance.update", Consumer.Url("aodh"), ("traits.state", "error"));
 
         // --- the host fails
         var down = await doctor.PostEventAsync("compute.host.down", Aio.Host1);
 
-        var (toDemo, demoAfter) = await _consumer.WaitAsync("demo", Expect.Notification("fault", a, b), "demo's fault notification naming both its servers", down);
+        var (toDemo, demoAfter) = await Consumer.WaitAsync("demo", Expect.Notification("fault", a, b), "demo's fault notification naming both its servers", down);
         Notes.Took("demo notified", demoAfter);
         Assert.DoesNotContain(c, Expect.ResourceIds(toDemo));
         Assert.Equal(demo.ProjectId, toDemo["project_id"]!.GetValue<string>());
@@ -68,7 +65,7 @@ public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : Cl
         }
 
         Assert.DoesNotContain(Aio.Host1, toDemo.ToJsonString(), StringComparison.Ordinal); // tenants never learn host names
-        var (toDemo2, demo2After) = await _consumer.WaitAsync("demo2", Expect.Notification("fault", c), "demo2's fault notification", down);
+        var (toDemo2, demo2After) = await Consumer.WaitAsync("demo2", Expect.Notification("fault", c), "demo2's fault notification", down);
         Notes.Took("demo2 notified", demo2After);
         Assert.DoesNotContain(a, Expect.ResourceIds(toDemo2));
         Assert.DoesNotContain(b, Expect.ResourceIds(toDemo2));
@@ -90,7 +87,7 @@ public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : Cl
 
         foreach (var id in new[] { a, b })
         {
-            var (_, fired) = await _consumer.WaitAsync("aodh", Expect.Alarm(alarm, id), $"demo's Aodh alarm on server {id} in error", down, explain: async () => doctor.Tail());
+            var (_, fired) = await Consumer.WaitAsync("aodh", Expect.Alarm(alarm, id), $"demo's Aodh alarm on server {id} in error", down, explain: async () => doctor.Tail());
             Notes.Took($"Aodh event alarm fired for {id} (Nova reset-state → notification → Ceilometer → Aodh)", fired);
         }
 
@@ -119,7 +116,7 @@ public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : Cl
 
         // --- the host comes back
         var up = await doctor.PostEventAsync("compute.host.up", Aio.Host1);
-        var (cleared, clearedAfter) = await _consumer.WaitAsync("demo", Expect.Notification("fault_cleared", a, b), "demo's fault_cleared notification", up);
+        var (cleared, clearedAfter) = await Consumer.WaitAsync("demo", Expect.Notification("fault_cleared", a, b), "demo's fault_cleared notification", up);
         Notes.Took("demo told the fault cleared", clearedAfter);
         Assert.DoesNotContain(c, Expect.ResourceIds(cleared));
         Notes.Took("Nova: compute service no longer forced down", await Poll.UntilAsync(async () => !await Cloud.ForcedDownAsync(Aio.Host1),
@@ -141,11 +138,5 @@ public sealed class HostFailureTests(ITestOutputHelper output, Notes notes) : Cl
         Assert.True(actions["failed"]!.GetValue<long>() == 0, $"controller calls failed: {actions.ToJsonString()}\n{doctor.Tail()}");
         Assert.Empty(actions["waiting_to_unforce"]!.AsArray());
         Notes.Say($"GET /v1/openstack actions: {actions.ToJsonString()}");
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _consumer.DisposeAsync();
     }
 }

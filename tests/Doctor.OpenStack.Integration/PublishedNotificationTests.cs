@@ -13,14 +13,12 @@ namespace Doctor.OpenStack.Integration;
 /// </summary>
 public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "published notifications")
 {
-    private Consumer _consumer = null!;
     private Bus _bus = null!;
 
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
         await Cloud.GrantRoleAsync("admin", "demo2", "admin");
-        _consumer = await Consumer.StartAsync();
         _bus = new Bus();
     }
 
@@ -35,7 +33,7 @@ public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes n
         var demo = await Cloud.TokenAsync(Aio.Demo);
         var demo2 = await Cloud.TokenAsync(Aio.Demo2);
         await _bus.TapAsync("doctor", "notifications.info");
-        var alarm = await Cloud.CreateEventAlarmAsync(Aio.Demo, "pub-doctor-fault", "doctor.fault", _consumer.Url("aodh"));
+        var alarm = await Cloud.CreateEventAlarmAsync(Aio.Demo, "pub-doctor-fault", "doctor.fault", Consumer.Url("aodh"));
 
         var down = await doctor.PostEventAsync("compute.host.down", Aio.Host1);
         var (toDemo, demoAfter) = await TappedAsync("doctor.fault", mine, down, doctor);
@@ -49,7 +47,7 @@ public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes n
         Assert.Equal(demo2.ProjectId, toDemo2.Project);
         Assert.DoesNotContain(mine, Expect.ResourceIds(toDemo2.Payload));
 
-        var (fired, firedAfter) = await _consumer.WaitAsync("aodh", Expect.Alarm(alarm), "demo's Aodh alarm on doctor.fault", down,
+        var (fired, firedAfter) = await Consumer.WaitAsync("aodh", Expect.Alarm(alarm), "demo's Aodh alarm on doctor.fault", down,
             explain: async () => doctor.Tail());
         Notes.Took("Aodh event alarm on doctor.fault fired (Doctor → RabbitMQ → Ceilometer → Aodh → webhook)", firedAfter);
         Assert.Equal("doctor.fault", fired["reason_data"]!["event"]!["event_type"]!.GetValue<string>());
@@ -78,6 +76,5 @@ public sealed class PublishedNotificationTests(ITestOutputHelper output, Notes n
     {
         await base.DisposeAsync();
         await _bus.DisposeAsync();
-        await _consumer.DisposeAsync();
     }
 }

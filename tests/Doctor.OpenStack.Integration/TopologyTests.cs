@@ -14,19 +14,6 @@ namespace Doctor.OpenStack.Integration;
 public sealed class TopologyTests(ITestOutputHelper output, Notes notes) : CloudScenario(output, notes, "topology")
 {
     private const string Switch = "osint-tor-1";
-    private Consumer _consumer = null!;
-
-    public override async Task InitializeAsync()
-    {
-        await base.InitializeAsync();
-        _consumer = await Consumer.StartAsync();
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _consumer.DisposeAsync();
-    }
 
     private async Task<string?> DataPlaneAsync(string port) => (await Cloud.PortAsync(port))["data_plane_status"]?.GetValue<string>();
 
@@ -46,11 +33,11 @@ public sealed class TopologyTests(ITestOutputHelper output, Notes notes) : Cloud
         await Poll.UntilAsync(async () => (await doctor.FindAsync($"/v1/ports/{port}"))?["host"]?.GetValue<string>() == Aio.Host1,
             $"port {port} in Doctor's map", TimeSpan.FromSeconds(60), async () => doctor.Tail());
         using (var demoApi = doctor.Client(demo.Token))
-            await demoApi.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new JsonObject { ["callback_url"] = _consumer.Url("demo") }, expect: 201);
+            await demoApi.SendJsonAsync(HttpMethod.Post, "/v1/subscriptions", new JsonObject { ["callback_url"] = Consumer.Url("demo") }, expect: 201);
 
         // --- the switch fails: both hosts behind it are cut off
         var down = await doctor.PostEventAsync("network.switch.down", "device_id", Switch);
-        var (told, after) = await _consumer.WaitAsync("demo", Expect.Notification("fault", server), "demo's fault notification", down);
+        var (told, after) = await Consumer.WaitAsync("demo", Expect.Notification("fault", server), "demo's fault notification", down);
         Notes.Took("switch down: demo notified", after);
         var fault = Expect.Resource(told, server)["faults"]!.AsArray().Single()!;
         Assert.Equal("network.switch.down", fault["fault_type"]!.GetValue<string>());
@@ -67,7 +54,7 @@ public sealed class TopologyTests(ITestOutputHelper output, Notes notes) : Cloud
 
         // --- the switch returns
         var up = await doctor.PostEventAsync("network.switch.up", "device_id", Switch);
-        Notes.Took("switch up: demo told the fault cleared", (await _consumer.WaitAsync("demo", Expect.Notification("fault_cleared", server), "demo's fault_cleared", up)).After);
+        Notes.Took("switch up: demo told the fault cleared", (await Consumer.WaitAsync("demo", Expect.Notification("fault_cleared", server), "demo's fault_cleared", up)).After);
         foreach (var host in new[] { Aio.Host1, Aio.Host2 })
         {
             Notes.Took($"switch up: Nova: {host} un-forced", await Poll.UntilAsync(async () => !await Cloud.ForcedDownAsync(host),
@@ -82,7 +69,7 @@ public sealed class TopologyTests(ITestOutputHelper output, Notes notes) : Cloud
 
         // --- a NIC of fake-host-1 fails: its ports' data plane only
         var nicDown = await doctor.PostEventAsync("compute.host.nic.down", Aio.Host1);
-        Notes.Took("NIC down: demo notified", (await _consumer.WaitAsync("demo", Expect.Notification("fault", port), "demo's NIC fault notification naming its port", nicDown)).After);
+        Notes.Took("NIC down: demo notified", (await Consumer.WaitAsync("demo", Expect.Notification("fault", port), "demo's NIC fault notification naming its port", nicDown)).After);
         Notes.Took("NIC down: Neutron: data_plane_status DOWN", await Poll.UntilAsync(async () => await DataPlaneAsync(port) == "DOWN",
             "data_plane_status DOWN after the NIC failure", TimeSpan.FromSeconds(60), async () => doctor.Tail()));
         await doctor.PostEventAsync("compute.host.nic.up", Aio.Host1);

@@ -13,6 +13,9 @@ public abstract class CloudScenario(ITestOutputHelper output, Notes notes, strin
 
     protected Cloud Cloud { get; private set; } = null!;
 
+    /// <summary>A webhook consumer on loopback: the owners' subscriptions and Aodh's alarm actions post to paths of it.</summary>
+    protected Consumer Consumer { get; private set; } = null!;
+
     /// <summary>The Doctor of this scenario, once a test started it.</summary>
     protected OpenStackDoctor? Service { get; set; }
 
@@ -20,6 +23,7 @@ public abstract class CloudScenario(ITestOutputHelper output, Notes notes, strin
     {
         Cloud = new Cloud(Notes.Say);
         await Cloud.RemoveLeftoversAsync();
+        Consumer = await Consumer.StartAsync();
     }
 
     public virtual async Task DisposeAsync()
@@ -35,6 +39,8 @@ public abstract class CloudScenario(ITestOutputHelper output, Notes notes, strin
         finally
         {
             await Cloud.DisposeAsync();
+            if (Consumer is not null)
+                await Consumer.DisposeAsync();
         }
     }
 
