@@ -62,19 +62,8 @@ public sealed class DoctorProcess : IAsyncDisposable
 /// <summary>JSON helpers for API calls.</summary>
 public static class Api
 {
-    public static async Task<JsonNode> SendAsync(this HttpClient client, HttpMethod method, string path, JsonNode? body = null, int expect = 200)
-    {
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        if (body is not null)
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == expect, $"{method} {path}: expected {expect}, got {(int)response.StatusCode}: {text}");
-        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
-    }
-
-    public static Task<JsonNode> GetJsonAsync(this HttpClient client, string path) => client.SendAsync(HttpMethod.Get, path);
+    public static Task<JsonNode> GetJsonAsync(this HttpClient client, string path) => client.SendJsonAsync(HttpMethod.Get, path);
 
     public static Task<JsonNode> PostJsonAsync(this HttpClient client, string path, JsonNode body, int expect = 200) =>
-        client.SendAsync(HttpMethod.Post, path, body, expect);
+        client.SendJsonAsync(HttpMethod.Post, path, body, expect);
 }

@@ -134,20 +134,9 @@ public sealed class OpenStackDoctor : IAsyncDisposable
     }
 }
 
-/// <summary>JSON calls to Doctor's API.</summary>
+/// <summary>Calls to Doctor's API beyond <see cref="JsonApi"/>.</summary>
 public static class DoctorApi
 {
-    public static async Task<JsonNode> SendJsonAsync(this HttpClient client, HttpMethod method, string path, JsonNode? body = null, int expect = 200)
-    {
-        using var request = new HttpRequestMessage(method, path.TrimStart('/'));
-        if (body is not null)
-            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
-        using var response = await client.SendAsync(request);
-        var text = await response.Content.ReadAsStringAsync();
-        Assert.True((int)response.StatusCode == expect, $"{method} {path}: expected {expect}, got {(int)response.StatusCode}: {text}");
-        return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
-    }
-
     public static async Task<int> StatusOfAsync(this HttpClient client, string path)
     {
         using var response = await client.GetAsync(path.TrimStart('/'));

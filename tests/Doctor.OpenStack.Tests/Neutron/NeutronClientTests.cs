@@ -6,45 +6,30 @@ using Microsoft.AspNetCore.Http;
 namespace Doctor.OpenStack.Tests.Neutron;
 
 /// <summary><see cref="NeutronClient"/> and the snapshot read against a fake Neutron.</summary>
-public sealed class NeutronClientTests : IAsyncLifetime
+public sealed class NeutronClientTests : FakeCloudTest
 {
-    private FakeCloud _cloud = null!;
-    private CloudClients _clients = null!;
-
-    private NeutronClient Neutron => _clients.Neutron;
-
-    public async Task InitializeAsync()
-    {
-        _cloud = await FakeCloud.StartAsync();
-        _clients = new CloudClients(_cloud);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _clients.DisposeAsync();
-        await _cloud.DisposeAsync();
-    }
+    private NeutronClient Neutron => Clients.Neutron;
 
     [Fact]
     public async Task AllPortsAsync_ShortPagesAndManyPorts_EveryPort()
     {
-        _cloud.NeutronMaxLimit = 4;
+        Cloud.NeutronMaxLimit = 4;
         for (var i = 0; i < 13; i++)
-            _cloud.AddPort($"port-{i:D2}", "vm-1", "tenant-a", "compute-1");
+            Cloud.AddPort($"port-{i:D2}", "vm-1", "tenant-a", "compute-1");
 
         var ports = await Neutron.AllPortsAsync(CancellationToken.None);
 
         Assert.Equal(13, ports.Count);
-        Assert.Equal(4, _cloud.CallsTo("GET", "/v2.0/ports").Count);
-        Assert.Equal("?limit=1000&marker=port-03", _cloud.CallsTo("GET", "/v2.0/ports")[1].Query);
+        Assert.Equal(4, Cloud.CallsTo("GET", "/v2.0/ports").Count);
+        Assert.Equal("?limit=1000&marker=port-03", Cloud.CallsTo("GET", "/v2.0/ports")[1].Query);
     }
 
     [Fact]
     public async Task AllPortsAsync_ReadsBindingDeviceAndDataPlane()
     {
-        _cloud.AddPort("port-1", "vm-1", "tenant-a", "compute-1", dataPlane: "DOWN");
-        _cloud.AddPort("port-2", null, "tenant-a", null, owner: "");
-        _cloud.AddPort("port-3", "router-1", "tenant-a", "net-node", owner: "network:router_interface");
+        Cloud.AddPort("port-1", "vm-1", "tenant-a", "compute-1", dataPlane: "DOWN");
+        Cloud.AddPort("port-2", null, "tenant-a", null, owner: "");
+        Cloud.AddPort("port-3", "router-1", "tenant-a", "net-node", owner: "network:router_interface");
 
         var ports = await Neutron.AllPortsAsync(CancellationToken.None);
 
@@ -55,7 +40,7 @@ public sealed class NeutronClientTests : IAsyncLifetime
     [Fact]
     public async Task AllPortsAsync_AnswerWithoutPorts_Error()
     {
-        _cloud.Intercept = async (context, call) =>
+        Cloud.Intercept = async (context, call) =>
         {
             if (!call.Path.EndsWith("/ports", StringComparison.Ordinal))
                 return false;
@@ -72,7 +57,7 @@ public sealed class NeutronClientTests : IAsyncLifetime
     [InlineData(false)]
     public async Task HasDataPlaneStatusAsync_FollowsTheExtensionList(bool offered)
     {
-        _cloud.DataPlaneExtension = offered;
+        Cloud.DataPlaneExtension = offered;
 
         Assert.Equal(offered, await Neutron.HasDataPlaneStatusAsync(CancellationToken.None));
     }
@@ -90,13 +75,13 @@ public sealed class NeutronClientTests : IAsyncLifetime
     [Fact]
     public async Task Snapshot_ReadsEverythingAndKeepsOnlyServersPorts()
     {
-        _cloud.AddCompute("compute-1");
-        _cloud.AddServer("vm-1", "tenant-a", "compute-1");
-        _cloud.AddServerGroup("grp-1", "tenant-a", "vm-1");
-        _cloud.AddPort("port-1", "vm-1", "tenant-a", "compute-1");
-        _cloud.AddPort("port-dhcp", "dhcp-1", "tenant-a", "net-node", owner: "network:dhcp");
+        Cloud.AddCompute("compute-1");
+        Cloud.AddServer("vm-1", "tenant-a", "compute-1");
+        Cloud.AddServerGroup("grp-1", "tenant-a", "vm-1");
+        Cloud.AddPort("port-1", "vm-1", "tenant-a", "compute-1");
+        Cloud.AddPort("port-dhcp", "dhcp-1", "tenant-a", "net-node", owner: "network:dhcp");
 
-        var snapshot = await CloudSnapshot.ReadAsync(_clients.Nova, Neutron, CancellationToken.None);
+        var snapshot = await CloudSnapshot.ReadAsync(Clients.Nova, Neutron, CancellationToken.None);
 
         Assert.Equal("compute-1", Assert.Single(snapshot.Computes).Host);
         Assert.Equal("vm-1", Assert.Single(snapshot.Servers).Id);
@@ -107,8 +92,8 @@ public sealed class NeutronClientTests : IAsyncLifetime
     [Fact]
     public async Task Snapshot_OneListFails_TheWholeReadFails()
     {
-        _cloud.AddCompute("compute-1");
-        _cloud.Intercept = async (context, call) =>
+        Cloud.AddCompute("compute-1");
+        Cloud.Intercept = async (context, call) =>
         {
             if (!call.Path.EndsWith("/ports", StringComparison.Ordinal))
                 return false;
@@ -117,6 +102,6 @@ public sealed class NeutronClientTests : IAsyncLifetime
             return true;
         };
 
-        await Assert.ThrowsAsync<OpenStackException>(() => CloudSnapshot.ReadAsync(_clients.Nova, Neutron, CancellationToken.None));
+        await Assert.ThrowsAsync<OpenStackException>(() => CloudSnapshot.ReadAsync(Clients.Nova, Neutron, CancellationToken.None));
     }
 }

@@ -6,26 +6,11 @@ using Microsoft.AspNetCore.Http;
 namespace Doctor.OpenStack.Tests.Nova;
 
 /// <summary><see cref="NovaClient"/> against a fake Nova: what it reads, how it pages, and what it refuses to read as "empty".</summary>
-public sealed class NovaClientTests : IAsyncLifetime
+public sealed class NovaClientTests : FakeCloudTest
 {
-    private FakeCloud _cloud = null!;
-    private CloudClients _clients = null!;
+    private NovaClient Nova => Clients.Nova;
 
-    private NovaClient Nova => _clients.Nova;
-
-    public async Task InitializeAsync()
-    {
-        _cloud = await FakeCloud.StartAsync();
-        _clients = new CloudClients(_cloud);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _clients.DisposeAsync();
-        await _cloud.DisposeAsync();
-    }
-
-    private void AnswerGet(string pathPart, string body, int status = 200) => _cloud.Intercept = async (context, call) =>
+    private void AnswerGet(string pathPart, string body, int status = 200) => Cloud.Intercept = async (context, call) =>
     {
         if (call.Method != "GET" || !call.Path.Contains(pathPart, StringComparison.Ordinal))
             return false;
@@ -38,18 +23,18 @@ public sealed class NovaClientTests : IAsyncLifetime
     [Fact]
     public async Task ComputeServicesAsync_ReadsEachComputeServiceWithItsStates()
     {
-        _cloud.AddCompute("compute-1", "uuid-1", zone: "az-1");
-        _cloud.AddCompute("compute-2", "uuid-2", enabled: false, forcedDown: true);
+        Cloud.AddCompute("compute-1", "uuid-1", zone: "az-1");
+        Cloud.AddCompute("compute-2", "uuid-2", enabled: false, forcedDown: true);
 
         var services = await Nova.ComputeServicesAsync(CancellationToken.None);
 
         Assert.Equal(
             [new NovaService("uuid-1", "compute-1", "az-1", true, false, true), new NovaService("uuid-2", "compute-2", "nova", false, true, false)],
             services);
-        var call = Assert.Single(_cloud.CallsTo("GET", "/os-services"));
+        var call = Assert.Single(Cloud.CallsTo("GET", "/os-services"));
         Assert.Equal("?binary=nova-compute", call.Query);
         Assert.Equal("compute 2.53", call.Header("OpenStack-API-Version"));
-        Assert.StartsWith(_cloud.ComputeUrl().Replace(_cloud.BaseUrl, "", StringComparison.Ordinal), call.Path);
+        Assert.StartsWith(Cloud.ComputeUrl().Replace(Cloud.BaseUrl, "", StringComparison.Ordinal), call.Path);
     }
 
     [Fact]
@@ -99,13 +84,13 @@ public sealed class NovaClientTests : IAsyncLifetime
     public async Task AllServersAsync_ManyPages_EveryServer()
     {
         for (var i = 0; i < 2500; i++)
-            _cloud.AddServer($"vm-{i:D4}", "tenant-a", "compute-1");
+            Cloud.AddServer($"vm-{i:D4}", "tenant-a", "compute-1");
 
         var servers = await Nova.AllServersAsync(CancellationToken.None);
 
         Assert.Equal(2500, servers.Count);
         Assert.Equal(2500, servers.Select(s => s.Id).Distinct().Count());
-        var calls = _cloud.CallsTo("GET", "/servers/detail");
+        var calls = Cloud.CallsTo("GET", "/servers/detail");
         Assert.Equal(3, calls.Count);
         Assert.Equal("?all_tenants=1&limit=1000", calls[0].Query);
         Assert.Equal("?all_tenants=1&limit=1000&marker=vm-0999", calls[1].Query);
@@ -117,9 +102,9 @@ public sealed class NovaClientTests : IAsyncLifetime
     {
         // [api] max_limit = 3: every page is shorter than asked. Stopping at the first would make the snapshot miss
         // servers, and the sync remove them from the map.
-        _cloud.NovaMaxLimit = 3;
+        Cloud.NovaMaxLimit = 3;
         for (var i = 0; i < 8; i++)
-            _cloud.AddServer($"vm-{i}", "tenant-a", "compute-1");
+            Cloud.AddServer($"vm-{i}", "tenant-a", "compute-1");
 
         var servers = await Nova.AllServersAsync(CancellationToken.None);
 
@@ -142,14 +127,14 @@ public sealed class NovaClientTests : IAsyncLifetime
         AnswerGet("/servers/detail", """{"servers":[{"id":"vm-1"}],"servers_links":[{"rel":"next","href":"x"}]}""");
 
         await Assert.ThrowsAsync<OpenStackException>(() => Nova.AllServersAsync(CancellationToken.None));
-        Assert.Equal(2, _cloud.CallsTo("GET", "/servers/detail").Count);
+        Assert.Equal(2, Cloud.CallsTo("GET", "/servers/detail").Count);
     }
 
     [Fact]
     public async Task AllServersAsync_ReadsWhatTheMapNeeds()
     {
-        _cloud.AddServer("vm-1", "tenant-a", "compute-1", "web-1", "ERROR");
-        _cloud.AddServer("vm-2", "tenant-b", null, "building", "BUILD");
+        Cloud.AddServer("vm-1", "tenant-a", "compute-1", "web-1", "ERROR");
+        Cloud.AddServer("vm-2", "tenant-b", null, "building", "BUILD");
 
         var servers = await Nova.AllServersAsync(CancellationToken.None);
 
@@ -160,7 +145,7 @@ public sealed class NovaClientTests : IAsyncLifetime
     [Fact]
     public async Task ServerAsync_Unknown_Null()
     {
-        _cloud.AddServer("vm-1", "tenant-a", "compute-1");
+        Cloud.AddServer("vm-1", "tenant-a", "compute-1");
 
         Assert.Equal("vm-1", (await Nova.ServerAsync("vm-1", CancellationToken.None))!.Id);
         Assert.Null(await Nova.ServerAsync("vm-gone", CancellationToken.None));
@@ -169,22 +154,22 @@ public sealed class NovaClientTests : IAsyncLifetime
     [Fact]
     public async Task ServerGroupsAsync_MoreGroupsThanAPage_EveryMembersGroup()
     {
-        _cloud.NovaMaxLimit = 2;
+        Cloud.NovaMaxLimit = 2;
         for (var g = 0; g < 5; g++)
-            _cloud.AddServerGroup($"grp-{g}", "tenant-a", $"vm-{g}a", $"vm-{g}b");
+            Cloud.AddServerGroup($"grp-{g}", "tenant-a", $"vm-{g}a", $"vm-{g}b");
 
         var groups = await Nova.ServerGroupsAsync(CancellationToken.None);
 
         Assert.Equal(10, groups.Count);
         Assert.Equal("grp-4", groups["vm-4b"]);
-        Assert.Contains("all_projects=true", _cloud.CallsTo("GET", "/os-server-groups")[0].Query);
+        Assert.Contains("all_projects=true", Cloud.CallsTo("GET", "/os-server-groups")[0].Query);
     }
 
     [Fact]
     public async Task ServerGroupsAsync_OddGroups_Skipped()
     {
         var pages = 0;
-        _cloud.Intercept = async (context, call) =>
+        Cloud.Intercept = async (context, call) =>
         {
             if (!call.Path.Contains("/os-server-groups", StringComparison.Ordinal))
                 return false;
