@@ -110,6 +110,8 @@ public static class DoctorApp
             Maintenance = sp.GetService<IMaintenanceController>(), // OpenStack mode; none: the embedded controller
         });
         services.AddSingleton<ServerMoves>();
+        services.AddSingleton(sp => new Warmup(sp.GetRequiredService<PolicySource>(), options.Delivery, sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<ILogger<Warmup>>()));
         // The host must not cut the stop short: the engine, the delivery drain and the store's last commit fit in it.
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(options.ShutdownDrainSeconds + 30));
         services.AddHostedService<DoctorRuntime>();

@@ -12,7 +12,8 @@ namespace Doctor.Server.Hosting;
 /// commits the outbox's last changes; whatever is still undelivered is resumed from the outbox by the next start.
 /// </summary>
 public sealed partial class DoctorRuntime(
-    DoctorEngine engine, IDoctorStore store, WebhookDispatcher dispatcher, IOptions<DoctorServerOptions> options, ILogger<DoctorRuntime> logger)
+    DoctorEngine engine, IDoctorStore store, WebhookDispatcher dispatcher, IOptions<DoctorServerOptions> options, ILogger<DoctorRuntime> logger,
+    Warmup warmup)
     : IHostedService
 {
     /// <summary>Id of the token that <c>DOCTOR_ADMIN_TOKEN</c> (or the first start) provides.</summary>
@@ -23,6 +24,8 @@ public sealed partial class DoctorRuntime(
         WarnAboutSettings(options.Value);
         await engine.StartAsync(cancellationToken);
         await BootstrapAdminTokenAsync();
+        if (options.Value.WarmUp)
+            await warmup.RunAsync(cancellationToken);
     }
 
     private async Task BootstrapAdminTokenAsync()

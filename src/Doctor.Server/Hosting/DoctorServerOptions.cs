@@ -37,6 +37,10 @@ public sealed class DoctorServerOptions
     /// </summary>
     public int ShutdownDrainSeconds { get; set; } = DoctorConstants.ShutdownDrainSeconds;
 
+    /// <summary>Run the fault path once on scratch data before the listener opens (<see cref="Warmup"/>), so the first real
+    /// fault after a start is not slowed by first use. Default true.</summary>
+    public bool WarmUp { get; set; } = true;
+
     /// <summary>Who keeps the resource map: <c>embedded</c> (Doctor's own, fed through the API) or <c>openstack</c> (a cache of
     /// the cloud, with corrections made through Nova and Neutron; section <see cref="OpenStack"/>). Default <c>embedded</c>;
     /// env <c>DOCTOR_CONTROLLER</c>, flag <c>--controller</c>.</summary>

@@ -59,6 +59,7 @@ public sealed class OpenStackDoctor : IAsyncDisposable
                 options.DataDir = dataDir.Path;
                 options.AdminToken = AdminToken;
                 options.ShutdownDrainSeconds = 0;
+                options.WarmUp = false;
                 options.Controller = "openstack";
                 options.OpenStack = CloudClients.Settings(cloud, o =>
                 {

@@ -66,6 +66,7 @@ public sealed class DoctorHost : IAsyncDisposable
                 options.AdminToken = AdminToken;
                 // Tests leave failing consumers behind; a stop must not wait for them (a test of the drain sets its own).
                 options.ShutdownDrainSeconds = 0;
+                options.WarmUp = false; // thousands of test hosts; WarmupTests covers it
                 configure?.Invoke(options);
             },
             builder =>
