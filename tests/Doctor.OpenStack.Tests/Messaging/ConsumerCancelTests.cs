@@ -86,6 +86,13 @@ public sealed class ConsumerCancelTests(ITestOutputHelper output)
         await Eventually.TrueAsync(async () => (await ServerIdsAsync(doctor)).Contains("vm-2"), "vm-2 from a notification after the resubscribe");
         var applied = clock.Elapsed;
 
+        // A purge empties the queue but cancels nothing: the next notification comes on the same consumer (a cancel would
+        // have been logged before it, and counted).
+        await broker.CtlAsync("purge_queue", Queue);
+        await PublishToNovaAsync(broker, Oslo.Instance("instance.create.end", "vm-3", "tenant-a", "compute-1"));
+        await Eventually.TrueAsync(async () => (await ServerIdsAsync(doctor)).Contains("vm-3"), "vm-3 from a notification after a purge");
+        Assert.Equal(1, (await NotificationsAsync(doctor)).GetProperty("resubscribes").GetInt64());
+
         output.WriteLine($"from the call of delete_queue: rabbitmqctl returned {deleted.TotalSeconds:0.00} s, Doctor consuming again (as polled) " +
             $"{consumingAgain.TotalSeconds:0.00} s, missed server in the map {repaired.TotalSeconds:0.00} s, next notification applied {applied.TotalSeconds:0.00} s; " +
             $"consuming as polled meanwhile: {string.Join(' ', seen)}");
