@@ -74,7 +74,7 @@ public sealed class CloudStatus
                 new SyncView(_reconciliations, _lastReconciledAt, _repaired, _lastRepair.Added, _lastRepair.Updated, _lastRepair.Removed, _lastError, _lastErrorAt,
                     _cloud.Hosts, _cloud.Servers, _cloud.Ports),
                 new NotificationsView(Consumer?.Consuming ?? false, Consumer?.Received ?? 0, _notifications, _notifiedChanges, _lastNotificationAt,
-                    Consumer?.Reconnects ?? 0, Consumer?.DisconnectedSince),
+                    Consumer?.Reconnects ?? 0, Consumer?.DisconnectedSince, Consumer?.Resubscribes ?? 0),
                 new ActionsView(succeeded, failed, pending, Interlocked.Read(ref _forceDownRepaired), DataPlaneSupported,
                     waiting.Select(w => new WaitingView(w.Key, w.Value)).OrderBy(w => w.Host, StringComparer.Ordinal).ToList()));
         }
@@ -87,10 +87,12 @@ public sealed record SyncView(long Passes, DateTimeOffset? LastAt, long Repaired
     string? LastError, DateTimeOffset? LastErrorAt, int CloudHosts, int CloudServers, int CloudPorts);
 
 /// <summary><c>consuming</c>: the connection to RabbitMQ is open and the consumer registered (false while it is lost or not yet
-/// made); <c>reconnects</c>: recoveries of a lost connection; <c>disconnected_since</c>: since when it is down (null while
-/// connected, and without a transport URL).</summary>
+/// made, or the consumer was cancelled); <c>reconnects</c>: recoveries of a lost connection; <c>disconnected_since</c>: since when it is down (null while
+/// connected, and without a transport URL); <c>resubscribes</c>: times the queue was consumed again after RabbitMQ cancelled
+/// the consumer (the queue deleted) or closed its channel while the connection stayed open (<c>consuming</c> is false
+/// from the cancel until then).</summary>
 public sealed record NotificationsView(bool Consuming, long Received, long Applied, long MapChanges, DateTimeOffset? LastAt,
-    long Reconnects, DateTimeOffset? DisconnectedSince);
+    long Reconnects, DateTimeOffset? DisconnectedSince, long Resubscribes);
 
 public sealed record ActionsView(long Succeeded, long Failed, long Pending, long ForceDownsResent, bool DataPlaneStatusSupported, IReadOnlyList<WaitingView> WaitingToUnforce);
 

@@ -16,7 +16,8 @@ namespace Doctor.OpenStack.Sync;
 /// waits for it up to <see cref="OpenStackOptions.StartupSnapshotSeconds"/>), then reconciles every
 /// <see cref="OpenStackOptions.ReconcileSeconds"/>, counting what each pass repaired. Reconciliation also re-sends a
 /// force-down Nova lost (Doctor holds a host forced down that Nova shows up). A reconnect to RabbitMQ after an outage wakes
-/// the same loop for a pass at once (<see cref="RequestReconcile"/>): what was published meanwhile may be lost.
+/// the same loop for a pass at once (<see cref="RequestReconcile"/>), and so does consuming again after RabbitMQ cancelled
+/// the consumer (its queue deleted): what was published meanwhile, or held by the deleted queue, may be lost.
 /// </summary>
 public sealed partial class CloudSync(
     DoctorEngine engine, NovaClient nova, NeutronClient neutron, ActionRunner actions, OpenStackOptions options, CloudStatus status,
@@ -92,7 +93,7 @@ public sealed partial class CloudSync(
     }
 
     /// <summary>Has the loop run a reconciliation now rather than at its next tick (also when it never ticks,
-    /// <c>ReconcileSeconds</c> 0). Called by the consumer after it reconnected; cheap, never blocks.</summary>
+    /// <c>ReconcileSeconds</c> 0). Called by the consumer after it reconnected or consumed again; cheap, never blocks.</summary>
     public void RequestReconcile()
     {
         try
@@ -229,7 +230,7 @@ public sealed partial class CloudSync(
     /// </summary>
     private async Task StartConsumerAsync(CancellationToken stoppingToken)
     {
-        var consumer = new NotificationConsumer(options, ApplyAsync, RequestReconcile, time, loggers.CreateLogger<NotificationConsumer>());
+        var consumer = new NotificationConsumer(options, ApplyAsync, resumed: RequestReconcile, time, loggers.CreateLogger<NotificationConsumer>());
         _consumer = consumer;
         status.Consumer = consumer;
         if (!await TryStartConsumerAsync(consumer, 1, stoppingToken))

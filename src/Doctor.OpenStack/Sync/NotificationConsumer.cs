@@ -13,29 +13,45 @@ namespace Doctor.OpenStack.Sync;
 /// A lost connection (a broker restart, a network cut) is reconnected by the client's automatic recovery every
 /// <see cref="Transport.ReconnectInterval"/>, trying every host of the transport URL, and the queue, exchanges, bindings and
 /// the consumer are declared again. The consumer tracks it from the connection's events, so <see cref="Consuming"/> tells the
-/// truth, and calls <c>reconnected</c> after each recovery: what was published while Doctor was away from a queue that
+/// truth, and calls <c>resumed</c> after each recovery: what was published while Doctor was away from a queue that
 /// did not survive, or on exchanges that lost their bindings, is gone, and only a reconciliation brings it back.
 /// </para>
+/// <para>
+/// The connection can stay up while the consumer stops: RabbitMQ cancels it when the queue is deleted (an operator's
+/// <c>delete_queue</c>; a replicated queue's leader moving), or closes its channel on a channel-level error. The client
+/// recovers neither (its recovery follows lost connections only), so the consumer does: it declares the queue, the
+/// exchanges and the bindings again on a new channel of the same connection and consumes again, right away and then every
+/// <see cref="Transport.ReconnectInterval"/> until it works (<see cref="Resubscribes"/>), and calls <c>resumed</c> too:
+/// what was in a deleted queue is gone.
+/// </para>
 /// </summary>
+/// <param name="resumed">Called after each recovery of the connection and each resubscribe: asks for a reconciliation.</param>
 public sealed partial class NotificationConsumer(
-    OpenStackOptions options, Func<IReadOnlyList<CloudChange>, string, Task> apply, Action reconnected, TimeProvider time, ILogger<NotificationConsumer> logger)
+    OpenStackOptions options, Func<IReadOnlyList<CloudChange>, string, Task> apply, Action resumed, TimeProvider time, ILogger<NotificationConsumer> logger)
     : IAsyncDisposable
 {
     /// <summary>Exchanges the cloud's services publish notifications on (oslo.messaging's control_exchange of each).</summary>
     public static readonly string[] Exchanges = ["nova", "neutron"];
 
-    /// <summary>While the broker stays unreachable, a reminder is logged this often (each failed attempt is logged at debug).</summary>
+    /// <summary>While the broker stays unreachable (or the queue cannot be consumed again), a reminder is logged this often
+    /// (each failed attempt is logged at debug).</summary>
     private static readonly TimeSpan StillDownLogInterval = TimeSpan.FromMinutes(1);
 
     private readonly TransportUrl _url = TransportUrl.Parse(options.TransportUrl!);
     private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stopping = new();
     private IConnection? _connection;
-    private IChannel? _channel;
+    private Subscription? _subscription;
     private bool _open;
     private DateTimeOffset? _disconnectedSince;
     private DateTimeOffset _stillDownLoggedAt;
     private long _reconnects;
     private int _failedAttempts;
+    private long _resubscribes;
+    private bool _resubscribing;
+    private Task _resubscribe = Task.CompletedTask;
+    private DateTimeOffset _lostAt;
+    private DateTimeOffset _resubscribeLoggedAt;
     private volatile bool _closing;
     private long _received;
 
@@ -43,13 +59,14 @@ public sealed partial class NotificationConsumer(
     public long Received => Interlocked.Read(ref _received);
 
     /// <summary>True only while the connection and the channel are open and the consumer is registered: false from the
-    /// moment the connection is lost until its recovery has declared the queue and the consumer again.</summary>
+    /// moment the connection is lost until its recovery has declared the queue and the consumer again, and from the moment
+    /// RabbitMQ cancelled the consumer (or closed its channel) until it is consumed again.</summary>
     public bool Consuming
     {
         get
         {
             lock (_gate)
-                return _open && _connection is { IsOpen: true } && _channel is { IsOpen: true };
+                return _open && _connection is { IsOpen: true } && _subscription is { Lost: false, Channel.IsOpen: true };
         }
     }
 
@@ -60,6 +77,17 @@ public sealed partial class NotificationConsumer(
         {
             lock (_gate)
                 return _reconnects;
+        }
+    }
+
+    /// <summary>Times the queue was consumed again after RabbitMQ cancelled the consumer or closed its channel while the
+    /// connection stayed open, since the start.</summary>
+    public long Resubscribes
+    {
+        get
+        {
+            lock (_gate)
+                return _resubscribes;
         }
     }
 
@@ -87,15 +115,21 @@ public sealed partial class NotificationConsumer(
             attempt.ConnectionShutdownAsync += (_, e) => OnShutdownAsync(attempt, e);
             attempt.RecoverySucceededAsync += (_, _) => OnRecoveredAsync(attempt);
             attempt.ConnectionRecoveryErrorAsync += (_, e) => OnRecoveryErrorAsync(attempt, e);
-            var channel = await DeclareAndConsumeAsync(attempt, cancellationToken);
+            var subscription = await SubscribeAsync(attempt, cancellationToken);
 
             bool open;
             lock (_gate)
             {
                 _connection = attempt;
-                _channel = channel;
+                _subscription = subscription;
                 _open = open = attempt.IsOpen;
                 _disconnectedSince = open ? null : _disconnectedSince ?? time.GetUtcNow();
+                // Cancelled in the moment between consuming and becoming the current subscription: nobody else will see it.
+                if (subscription.Lost)
+                {
+                    _lostAt = time.GetUtcNow();
+                    StartResubscribing();
+                }
             }
 
             if (_url.CredentialsDiffer)
@@ -115,9 +149,36 @@ public sealed partial class NotificationConsumer(
         }
     }
 
-    private async Task<IChannel> DeclareAndConsumeAsync(IConnection connection, CancellationToken cancellationToken)
+    /// <summary>A new channel of <paramref name="connection"/> with the queue, the exchanges and the bindings declared and the
+    /// consumer registered. On failure the channel is closed (so the connection's recovery does not bring it back) and the
+    /// error is thrown.</summary>
+    private async Task<Subscription> SubscribeAsync(IConnection connection, CancellationToken cancellationToken)
     {
         var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+        var subscription = new Subscription(channel);
+        try
+        {
+            // Before the first command, so that a close of the broker's during the set-up marks it lost too.
+            channel.ChannelShutdownAsync += (_, e) => OnChannelShutdownAsync(subscription, connection, e);
+            await DeclareAsync(channel, cancellationToken);
+            await channel.BasicQosAsync(0, 64, false, cancellationToken);
+            var consumer = new BrokerCancellableConsumer(channel, () => OnLost(subscription, cancelled: true, reason: null));
+            // The channel object survives recoveries of the connection (the client re-creates what is behind it), so
+            // acknowledging on it stays right; a tag delivered before the loss is ignored by the recovered channel rather than
+            // refused by the broker. A delivery is always acknowledged on the channel it came on, never on a newer one.
+            consumer.ReceivedAsync += (_, delivery) => OnReceivedAsync(channel, delivery);
+            await channel.BasicConsumeAsync(options.Queue, autoAck: false, consumer, cancellationToken);
+            return subscription;
+        }
+        catch (Exception)
+        {
+            await RetireAsync(subscription);
+            throw;
+        }
+    }
+
+    private async Task DeclareAsync(IChannel channel, CancellationToken cancellationToken)
+    {
         await channel.QueueDeclareAsync(options.Queue, durable: true, exclusive: false, autoDelete: false,
             arguments: new Dictionary<string, object?> { ["x-max-length"] = options.QueueMaxLength }, cancellationToken: cancellationToken);
         foreach (var exchange in Exchanges)
@@ -132,14 +193,167 @@ public sealed partial class NotificationConsumer(
                     await channel.QueueBindAsync(options.Queue, exchange, $"{topic}.{priority}", cancellationToken: cancellationToken);
             }
         }
+    }
 
-        await channel.BasicQosAsync(0, 64, false, cancellationToken);
-        var consumer = new AsyncEventingBasicConsumer(channel);
-        // The channel object survives recoveries (the client re-creates what is behind it), so acknowledging on it stays right;
-        // a tag delivered before the loss is ignored by the recovered channel rather than refused by the broker.
-        consumer.ReceivedAsync += (_, delivery) => OnReceivedAsync(channel, delivery);
-        await channel.BasicConsumeAsync(options.Queue, autoAck: false, consumer, cancellationToken);
-        return channel;
+    /// <summary>Closes a channel that is no longer consumed on. Closing it (rather than leaving it closed by the broker) also
+    /// takes it and its consumer out of what the connection's recovery re-creates: a broker-closed channel would otherwise
+    /// come back with its consumer after the next lost connection, beside the one that replaced it.</summary>
+    private static async Task RetireAsync(Subscription subscription)
+    {
+        try
+        {
+            await subscription.Channel.AbortAsync();
+            subscription.Channel.Dispose();
+        }
+        catch (Exception)
+        {
+            // already closed, or the connection is gone: nothing left to do
+        }
+    }
+
+    private Task OnChannelShutdownAsync(Subscription subscription, IConnection connection, ShutdownEventArgs e)
+    {
+        // Doctor's own close (stopping, retiring the channel), or the connection's loss: its recovery re-creates the channel
+        // and the consumer, which OnShutdownAsync and OnRecoveredAsync follow.
+        if (e.Initiator == ShutdownInitiator.Application || !connection.IsOpen)
+            return Task.CompletedTask;
+        OnLost(subscription, cancelled: false, Reason(e));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>RabbitMQ cancelled the consumer or closed its channel, the connection staying open: consume again.</summary>
+    private void OnLost(Subscription subscription, bool cancelled, string? reason)
+    {
+        lock (_gate)
+        {
+            if (_closing || subscription.Lost)
+                return;
+            subscription.Lost = true;
+            // A subscription being set up (or already replaced) is not the current one: who sets it up sees Lost.
+            if (!ReferenceEquals(subscription, _subscription))
+                return;
+            _lostAt = time.GetUtcNow();
+            StartResubscribing();
+        }
+
+        if (cancelled)
+            LogCancelled(options.Queue, Transport.ReconnectInterval.TotalSeconds);
+        else
+            LogChannelClosed(options.Queue, reason!, Transport.ReconnectInterval.TotalSeconds);
+    }
+
+    /// <summary>Starts the resubscribe loop unless it runs; under <see cref="_gate"/>.</summary>
+    private void StartResubscribing()
+    {
+        if (_resubscribing || _closing)
+            return;
+        _resubscribing = true;
+        // Never on the thread that reported the loss: that is the client's dispatcher or reader, and closing the old channel
+        // waits for its dispatcher.
+        _resubscribe = Task.Run(KeepResubscribingAsync);
+    }
+
+    /// <summary>Declares and consumes again on a new channel, at once and then every <see cref="Transport.ReconnectInterval"/>
+    /// until it works (or Doctor stops); while the connection is down it waits for the connection's recovery instead, which
+    /// may bring the consumer back by itself. Never throws.</summary>
+    private async Task KeepResubscribingAsync()
+    {
+        var attempts = 0;
+        try
+        {
+            for (var pass = 0; ; pass++)
+            {
+                if (pass > 0)
+                    await Task.Delay(Transport.ReconnectInterval, time, _stopping.Token);
+                IConnection connection;
+                Subscription? old;
+                lock (_gate)
+                {
+                    if (_closing || _subscription is { Lost: false })
+                    {
+                        // Stopping, or the connection's recovery consumed on the old channel again.
+                        _resubscribing = false;
+                        return;
+                    }
+
+                    if (!_open || _connection is not { IsOpen: true } open)
+                        continue; // lost meanwhile: the recovery comes first
+                    connection = open;
+                    old = _subscription;
+                    _subscription = null;
+                }
+
+                attempts++;
+                if (old is not null)
+                    await RetireAsync(old);
+                if (await TryResubscribeAsync(connection, attempts))
+                    return;
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+            // Doctor is stopping
+        }
+
+        lock (_gate)
+            _resubscribing = false;
+    }
+
+    /// <summary>One attempt; true once consuming again. Failures are logged, never thrown.</summary>
+    private async Task<bool> TryResubscribeAsync(IConnection connection, int attempt)
+    {
+        Subscription fresh;
+        try
+        {
+            fresh = await SubscribeAsync(connection, _stopping.Token);
+        }
+        catch (Exception ex)
+        {
+            // Stopping: the next pass ends. Otherwise a failure of the broker's (the queue locked, a permission taken away)
+            // or the connection lost meanwhile: tried again after the interval.
+            if (!_stopping.IsCancellationRequested)
+                LogResubscribeAttemptFailed(attempt, ex.Message);
+            return false;
+        }
+
+        long resubscribes;
+        double seconds;
+        lock (_gate)
+        {
+            // Current from now on, so that DisposeAsync closes it. Lost already (cancelled again before it became current):
+            // the next pass retires it; stopping: the next pass ends.
+            _subscription = fresh;
+            if (fresh.Lost || _closing)
+                return false;
+            _resubscribing = false;
+            resubscribes = ++_resubscribes;
+            seconds = (time.GetUtcNow() - _lostAt).TotalSeconds;
+        }
+
+        LogResubscribed(options.Queue, Math.Round(seconds, 3), attempt, resubscribes);
+        resumed();
+        return true;
+    }
+
+    private void LogResubscribeAttemptFailed(int attempt, string reason)
+    {
+        // The first failure and then one a minute at warning (an operator who deleted the queue on purpose, a permission
+        // taken away: it goes on until fixed); the others at debug.
+        var now = time.GetUtcNow();
+        double seconds;
+        bool warn;
+        lock (_gate)
+        {
+            seconds = (now - _lostAt).TotalSeconds;
+            warn = attempt == 1 || now - _resubscribeLoggedAt >= StillDownLogInterval;
+            if (warn)
+                _resubscribeLoggedAt = now;
+        }
+
+        if (warn)
+            LogResubscribeFailed(options.Queue, attempt, Math.Round(seconds), Transport.ReconnectInterval.TotalSeconds, reason);
+        else
+            LogResubscribeRetry(attempt, reason);
     }
 
     private Task OnShutdownAsync(IConnection connection, ShutdownEventArgs e)
@@ -171,10 +385,14 @@ public sealed partial class NotificationConsumer(
             _open = true;
             _disconnectedSince = null;
             reconnects = ++_reconnects;
+            // A channel the resubscribe loop has not replaced yet was re-created by the recovery with its consumer (the
+            // client keeps a consumer the broker cancelled among those it recovers): consuming again, the loop ends.
+            if (_subscription is { Lost: true, Channel.IsOpen: true } recovered)
+                recovered.Lost = false;
         }
 
         LogReconnected(connection.Endpoint.HostName, connection.Endpoint.Port, Math.Round(downSeconds, 1), reconnects);
-        reconnected();
+        resumed();
         return Task.CompletedTask;
     }
 
@@ -219,7 +437,6 @@ public sealed partial class NotificationConsumer(
             (eventType, var changes) = OsloNotification.Read(delivery.Body.Span);
             if (changes.Count > 0)
                 await apply(changes, eventType!);
-            await channel.BasicAckAsync(delivery.DeliveryTag, multiple: false);
         }
         catch (Exception ex)
         {
@@ -227,38 +444,60 @@ public sealed partial class NotificationConsumer(
             // delivered in a loop. Reconciliation repairs what it carried. (A crash before any answer leaves it
             // unacknowledged: RabbitMQ delivers it again to the next start.)
             LogApplyFailed(ex, eventType ?? "?");
-            try
-            {
-                await channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: false);
-            }
-            catch (Exception)
-            {
-                // The channel is gone; the broker delivers the message again after the recovery.
-            }
+            await SettleAsync(() => channel.BasicNackAsync(delivery.DeliveryTag, multiple: false, requeue: false));
+            return;
+        }
+
+        await SettleAsync(() => channel.BasicAckAsync(delivery.DeliveryTag, multiple: false));
+    }
+
+    /// <summary>An acknowledgement or a refusal on the delivery's channel, which may be gone by now (the connection lost, the
+    /// channel closed by the broker): RabbitMQ then delivers the message again if its queue still holds it, and what a deleted
+    /// queue held is repaired by the reconciliation after the resubscribe. Not an error of the message's.</summary>
+    private static async Task SettleAsync(Func<ValueTask> answer)
+    {
+        try
+        {
+            await answer(); // a disposed channel throws before it returns a task
+        }
+        catch (Exception)
+        {
+            // see above
         }
     }
 
     public async ValueTask DisposeAsync()
     {
-        _closing = true;
-        IConnection? connection;
-        IChannel? channel;
+        Task resubscribe;
         lock (_gate)
         {
-            (connection, channel) = (_connection, _channel);
+            _closing = true;
+            resubscribe = _resubscribe;
+        }
+
+        // The resubscribe loop ends before the connection is closed, so it never consumes again on a Doctor that stops.
+        await _stopping.CancelAsync();
+        await resubscribe;
+        IConnection? connection;
+        Subscription? subscription;
+        lock (_gate)
+        {
+            (connection, subscription) = (_connection, _subscription);
             _open = false;
         }
 
         if (connection is not null)
-            await CloseAsync(channel, connection);
+            await CloseAsync(subscription, connection);
+        _stopping.Dispose();
     }
 
-    private static async Task CloseAsync(IChannel? channel, IConnection connection)
+    private static async Task CloseAsync(Subscription? subscription, IConnection connection)
     {
+        // The channel on its own: one the broker closed must not keep the connection from being closed.
+        if (subscription is not null)
+            await RetireAsync(subscription);
         try
         {
-            if (channel is not null)
-                await channel.CloseAsync();
             await connection.CloseAsync();
         }
         catch (Exception)
@@ -266,8 +505,29 @@ public sealed partial class NotificationConsumer(
             // Closing a broken connection may throw; there is nothing left to do.
         }
 
-        channel?.Dispose();
         connection.Dispose();
+    }
+
+    /// <summary>A channel Doctor consumes on; <see cref="Lost"/> (under <see cref="_gate"/>) once RabbitMQ cancelled its
+    /// consumer or closed it while the connection stayed open.</summary>
+    private sealed class Subscription(IChannel channel)
+    {
+        public IChannel Channel { get; } = channel;
+
+        public bool Lost { get; set; }
+    }
+
+    /// <summary>Tells the broker's cancel apart: <c>HandleBasicCancelAsync</c> is called only for a basic.cancel that RabbitMQ
+    /// sends on its own (the queue deleted, a replicated queue's leader moved); a cancel of the client's would end in
+    /// <c>HandleBasicCancelOkAsync</c>, and Doctor never sends one. The events of <see cref="AsyncEventingBasicConsumer"/>
+    /// (<c>UnregisteredAsync</c>) do not tell the two apart.</summary>
+    private sealed class BrokerCancellableConsumer(IChannel channel, Action cancelledByBroker) : AsyncEventingBasicConsumer(channel)
+    {
+        public override async Task HandleBasicCancelAsync(string consumerTag, CancellationToken cancellationToken = default)
+        {
+            await base.HandleBasicCancelAsync(consumerTag, cancellationToken);
+            cancelledByBroker();
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Consuming the cloud's notifications from queue {Queue} on {Host}:{Port}")]
@@ -284,6 +544,21 @@ public sealed partial class NotificationConsumer(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Reconnecting to the cloud's RabbitMQ failed (attempt {Attempt}): {Reason}")]
     private partial void LogAttemptFailed(int attempt, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "RabbitMQ cancelled consuming from queue {Queue} (the queue was deleted, or moved); Doctor re-declares the queue and its bindings and consumes again (every {Interval} s until it works), then reconciles: what the queue held is gone")]
+    private partial void LogCancelled(string queue, double interval);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "RabbitMQ closed the channel Doctor consumes queue {Queue} on, the connection staying open: {Reason}; Doctor opens a new channel, re-declares the queue and its bindings and consumes again (every {Interval} s until it works), then reconciles")]
+    private partial void LogChannelClosed(string queue, string reason, double interval);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Consuming from queue {Queue} again after {Seconds} s ({Attempts} attempts; resubscribe {Resubscribes}); reconciling now")]
+    private partial void LogResubscribed(string queue, double seconds, int attempts, long resubscribes);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Consuming from queue {Queue} again failed (attempt {Attempt}, {Seconds} s after it stopped); trying again every {Interval} s: {Reason}")]
+    private partial void LogResubscribeFailed(string queue, int attempt, double seconds, double interval, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Consuming again failed (attempt {Attempt}): {Reason}")]
+    private partial void LogResubscribeRetry(int attempt, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The transport URL gives its hosts different users or passwords; all are connected to as {User}, the first host's user")]
     private partial void LogMixedCredentials(string user);

@@ -27,6 +27,7 @@ public sealed class OpenStackDoctor : IAsyncDisposable
     public const string AdminToken = "dr_test-admin-token-for-openstack-tests";
 
     private readonly TempDirectory _dataDir;
+    private int _disposed;
 
     private OpenStackDoctor(TempDirectory dataDir, WebApplication app)
     {
@@ -36,6 +37,9 @@ public sealed class OpenStackDoctor : IAsyncDisposable
     }
 
     public WebApplication App { get; }
+
+    /// <summary>The data directory (the SQLite store's <c>events.db</c> and <c>state.db</c>).</summary>
+    public string DataDir => _dataDir.Path;
 
     public HttpClient Client { get; }
 
@@ -91,8 +95,12 @@ public sealed class OpenStackDoctor : IAsyncDisposable
     /// <summary>One full read of the fake cloud applied to the map, as the periodic reconciliation does.</summary>
     public Task<SyncCounts> ReconcileAsync() => App.Services.GetRequiredService<CloudSync>().ReconcileAsync(CancellationToken.None);
 
+    /// <summary>Stops the app (as a host stop: its hosted services' StopAsync) and deletes its data; a second call does
+    /// nothing, so a test may stop Doctor itself and still declare it with <c>await using</c>.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+            return;
         Client.Dispose();
         try
         {

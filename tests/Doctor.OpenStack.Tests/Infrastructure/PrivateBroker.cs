@@ -59,12 +59,17 @@ public sealed class PrivateBroker : IAsyncDisposable
     /// consumer of the cloud's bus binds again when it reconnects, and the import stands for that, without a race against
     /// the client under test reconnecting first.
     /// </summary>
-    public static async Task<PrivateBroker> StartAsync(params (string Exchange, string Queue, string RoutingKey)[] durableBindings)
+    public static Task<PrivateBroker> StartAsync(params (string Exchange, string Queue, string RoutingKey)[] durableBindings) =>
+        StartAsync(new BrokerConfig(), durableBindings);
+
+    /// <param name="config">Lines added to the node's <c>rabbitmq.conf</c> and its <c>advanced.config</c> (Erlang terms), for
+    /// a test that needs the broker to behave otherwise than by default (e.g. a short <c>consumer_timeout</c>).</param>
+    public static async Task<PrivateBroker> StartAsync(BrokerConfig config, params (string Exchange, string Queue, string RoutingKey)[] durableBindings)
     {
         var broker = new PrivateBroker();
         try
         {
-            await broker.StartNodeAsync(durableBindings);
+            await broker.StartNodeAsync(config, durableBindings);
             return broker;
         }
         catch
@@ -74,14 +79,16 @@ public sealed class PrivateBroker : IAsyncDisposable
         }
     }
 
-    private async Task StartNodeAsync((string Exchange, string Queue, string RoutingKey)[] bindings)
+    private async Task StartNodeAsync(BrokerConfig config, (string Exchange, string Queue, string RoutingKey)[] bindings)
     {
         var dir = _dir.Path;
         var epmdPort = FreePort.Next();
         File.WriteAllText(Path.Combine(dir, "enabled_plugins"), "[].\n"); // no management plugin: no port 15672 to clash
         File.WriteAllText(Path.Combine(dir, "rabbitmq-env.conf"), "# empty: keeps /etc/rabbitmq/rabbitmq-env.conf (the shared node's) out\n");
         File.WriteAllText(Path.Combine(dir, "definitions.json"), Definitions(bindings));
-        File.WriteAllText(Path.Combine(dir, "rabbitmq.conf"), $"load_definitions = {Path.Combine(dir, "definitions.json")}\n");
+        File.WriteAllText(Path.Combine(dir, "rabbitmq.conf"), $"load_definitions = {Path.Combine(dir, "definitions.json")}\n{config.Conf}\n");
+        if (config.Advanced is { } advanced)
+            File.WriteAllText(Path.Combine(dir, "advanced.config"), advanced);
         foreach (var (name, value) in new Dictionary<string, string>
         {
             ["RABBITMQ_NODENAME"] = Node,
@@ -95,7 +102,7 @@ public sealed class PrivateBroker : IAsyncDisposable
             ["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(dir, "enabled_plugins"),
             ["RABBITMQ_CONF_ENV_FILE"] = Path.Combine(dir, "rabbitmq-env.conf"),
             ["RABBITMQ_CONFIG_FILE"] = Path.Combine(dir, "rabbitmq.conf"),
-            ["RABBITMQ_ADVANCED_CONFIG_FILE"] = Path.Combine(dir, "advanced.config"), // absent: not /etc/rabbitmq's
+            ["RABBITMQ_ADVANCED_CONFIG_FILE"] = Path.Combine(dir, "advanced.config"), // absent unless asked for: not /etc/rabbitmq's
             ["ERL_EPMD_PORT"] = epmdPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["ERL_EPMD_ADDRESS"] = "127.0.0.1",
         })
@@ -166,7 +173,7 @@ public sealed class PrivateBroker : IAsyncDisposable
         {
             if (_server!.HasExited)
                 throw new InvalidOperationException($"rabbitmq-server exited with {_server.ExitCode} before it was ready\n{Diagnostics()}");
-            var (code, output) = await RunAsync(Ctl(), ["-n", Node, "-q", "await_startup", "--timeout", "60"], CommandLimit + TimeSpan.FromSeconds(10), check: false);
+            var (code, output, _) = await RunAsync(Ctl(), ["-n", Node, "-q", "await_startup", "--timeout", "60"], CommandLimit + TimeSpan.FromSeconds(10), check: false);
             if (code == 0)
                 return;
             if (deadline.Elapsed > CommandLimit)
@@ -175,7 +182,10 @@ public sealed class PrivateBroker : IAsyncDisposable
         }
     }
 
-    private async Task CtlAsync(params string[] arguments) => await RunAsync(Ctl(), ["-n", Node, "-q", .. arguments], CommandLimit + TimeSpan.FromSeconds(10));
+    /// <summary>Runs <c>rabbitmqctl -n {node} -q {arguments}</c> (bounded); returns what it wrote to stdout, throws (with its
+    /// output) when it fails.</summary>
+    public async Task<string> CtlAsync(params string[] arguments) =>
+        (await RunAsync(Ctl(), ["-n", Node, "-q", .. arguments], CommandLimit + TimeSpan.FromSeconds(10))).StdOut;
 
     private static string Ctl() => AsRoot ? "/usr/sbin/rabbitmqctl" : Path.Combine(ScriptsDir, "rabbitmqctl");
 
@@ -215,7 +225,8 @@ public sealed class PrivateBroker : IAsyncDisposable
         return start;
     }
 
-    private async Task<(int Code, string Output)> RunAsync(string file, string[] arguments, TimeSpan limit, bool check = true)
+    /// <summary>Runs a command (bounded); <c>Output</c> is what it wrote to stdout and stderr, <c>StdOut</c> stdout alone.</summary>
+    private async Task<(int Code, string Output, string StdOut)> RunAsync(string file, string[] arguments, TimeSpan limit, bool check = true)
     {
         using var process = Process.Start(Start(file, arguments))!;
         var output = process.StandardOutput.ReadToEndAsync();
@@ -234,7 +245,7 @@ public sealed class PrivateBroker : IAsyncDisposable
         var text = (await output) + (await error);
         if (check && process.ExitCode != 0)
             throw new InvalidOperationException($"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}): {text}\n{Diagnostics()}");
-        return (process.ExitCode, text);
+        return (process.ExitCode, text, await output);
     }
 
     /// <summary>The definitions imported at each start: the default user (not created when definitions are configured) and
@@ -305,3 +316,7 @@ public sealed class PrivateBroker : IAsyncDisposable
         }
     }
 }
+
+/// <summary>What a test adds to a <see cref="PrivateBroker"/>'s configuration: <paramref name="Conf"/>, lines of
+/// <c>rabbitmq.conf</c>; <paramref name="Advanced"/>, the whole <c>advanced.config</c> (for settings the new format lacks).</summary>
+public sealed record BrokerConfig(string? Conf = null, string? Advanced = null);

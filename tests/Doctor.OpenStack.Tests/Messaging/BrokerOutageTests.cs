@@ -8,6 +8,7 @@ using Doctor.Testing;
 using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using Xunit.Abstractions;
+using static Doctor.OpenStack.Tests.Infrastructure.DoctorBus;
 
 namespace Doctor.OpenStack.Tests.Messaging;
 
@@ -75,6 +76,8 @@ public sealed class BrokerOutageTests(ITestOutputHelper output)
 
         notifications = await NotificationsAsync(doctor);
         Assert.Equal(JsonValueKind.Null, notifications.GetProperty("disconnected_since").ValueKind);
+        // The connection's recovery brought the consumer back: no resubscribe of the consumer's own beside it.
+        Assert.Equal(0, notifications.GetProperty("resubscribes").GetInt64());
         await PassCountedAsync(doctor, passes);
         Assert.Equal(passes + 1, await PassesAsync(doctor)); // the reconnect's pass, and no other
         var back = await LoggedAsync(logs, LogLevel.Information, "Reconnected to the cloud's RabbitMQ");
@@ -181,36 +184,6 @@ public sealed class BrokerOutageTests(ITestOutputHelper output)
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------------------
-
-    private static async Task<JsonElement> NotificationsAsync(OpenStackDoctor doctor) =>
-        (await doctor.GetJsonAsync("/v1/openstack")).GetProperty("notifications");
-
-    private static async Task<long> PassesAsync(OpenStackDoctor doctor) =>
-        (await doctor.GetJsonAsync("/v1/openstack")).GetProperty("reconciliation").GetProperty("passes").GetInt64();
-
-    /// <summary>The one entry of <paramref name="level"/> containing <paramref name="text"/>, once it is written (a state the
-    /// test sees may change just before the line that tells it is logged).</summary>
-    private static async Task<(DateTimeOffset At, LogLevel Level, string Category, string Message)> LoggedAsync(LogCapture logs, LogLevel level, string text)
-    {
-        await Eventually.TrueAsync(() => logs.Find(level, text).Count > 0, $"the log line \"{text}\"");
-        return Assert.Single(logs.Find(level, text));
-    }
-
-    /// <summary>The map changes inside a pass, its counter right after it: waits for the count to move past <paramref name="passes"/>.</summary>
-    private static Task PassCountedAsync(OpenStackDoctor doctor, long passes) =>
-        Eventually.TrueAsync(async () => await PassesAsync(doctor) > passes, "the reconciliation pass to be counted");
-
-    private static async Task<List<string>> ServerIdsAsync(OpenStackDoctor doctor) =>
-        [.. (await doctor.GetJsonAsync("/v1/servers")).GetProperty("servers").EnumerateArray().Select(s => s.GetProperty("id").GetString()!)];
-
-    /// <summary>Publishes as Nova does (exchange <c>nova</c>, versioned topic), waiting for the broker's confirm.</summary>
-    private static async Task PublishToNovaAsync(PrivateBroker broker, JsonObject message)
-    {
-        await using var connection = await broker.ConnectAsync();
-        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
-        await channel.ExchangeDeclareAsync("nova", ExchangeType.Topic, durable: false, autoDelete: false);
-        await channel.BasicPublishAsync("nova", "versioned_notifications.info", mandatory: true, new BasicProperties { ContentType = "application/json" }, Oslo.V2(message));
-    }
 
     /// <summary>The next message on the test's queue bound to Doctor's exchange, unwrapped from the oslo v2 envelope.</summary>
     private static async Task<JsonNode> NextPublishedAsync(PrivateBroker broker)
