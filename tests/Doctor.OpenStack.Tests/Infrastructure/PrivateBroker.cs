@@ -66,16 +66,25 @@ public sealed class PrivateBroker : IAsyncDisposable
     /// a test that needs the broker to behave otherwise than by default (e.g. a short <c>consumer_timeout</c>).</param>
     public static async Task<PrivateBroker> StartAsync(BrokerConfig config, params (string Exchange, string Queue, string RoutingKey)[] durableBindings)
     {
-        var broker = new PrivateBroker();
-        try
+        // A node that exits at once is most often a free port taken between choosing it and binding it (two test classes
+        // start brokers side by side); a new node, with new ports, is tried then — at most three, each bounded.
+        for (var attempt = 1; ; attempt++)
         {
-            await broker.StartNodeAsync(config, durableBindings);
-            return broker;
-        }
-        catch
-        {
-            await broker.DisposeAsync();
-            throw;
+            var broker = new PrivateBroker();
+            try
+            {
+                await broker.StartNodeAsync(config, durableBindings);
+                return broker;
+            }
+            catch (InvalidOperationException) when (attempt < 3)
+            {
+                await broker.DisposeAsync();
+            }
+            catch
+            {
+                await broker.DisposeAsync();
+                throw;
+            }
         }
     }
 
