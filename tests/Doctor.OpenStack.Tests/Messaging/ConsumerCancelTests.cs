@@ -37,13 +37,8 @@ public sealed class ConsumerCancelTests(ITestOutputHelper output)
     [BrokerFact]
     public async Task QueueDeleted_DeclaredAgainWithItsArguments_ReconcilesAtOnce_ConsumesAgain()
     {
-        await using var broker = await PrivateBroker.StartAsync();
-        await using var cloud = await FakeCloud.StartAsync();
-        cloud.AddCompute("compute-1", "svc-1");
-        var logs = new LogCapture();
-        // A day between periodic reconciliations: only the resubscribe can explain a pass during this test.
-        await using var doctor = await StartDoctorAsync(cloud, broker, logs);
-        await ConsumingAsync(doctor, cloud, broker, "vm-1");
+        await using var rig = await ConsumingRigAsync();
+        var (broker, cloud, logs, doctor) = rig;
         var passes = await PassesAsync(doctor);
 
         // Booted just before the queue is deleted: its notification was in the queue, and is gone with it.
@@ -115,12 +110,8 @@ public sealed class ConsumerCancelTests(ITestOutputHelper output)
     [BrokerFact]
     public async Task QueueDeletedAndNotDeclarableForAWhile_NotConsumingMeanwhile_TriedEvery2s_ConsumesOnceAllowed()
     {
-        await using var broker = await PrivateBroker.StartAsync();
-        await using var cloud = await FakeCloud.StartAsync();
-        cloud.AddCompute("compute-1", "svc-1");
-        var logs = new LogCapture();
-        await using var doctor = await StartDoctorAsync(cloud, broker, logs);
-        await ConsumingAsync(doctor, cloud, broker, "vm-1");
+        await using var rig = await ConsumingRigAsync();
+        var (broker, cloud, logs, doctor) = rig;
         var passes = await PassesAsync(doctor);
 
         // Each attempt to declare the queue again is refused (403 ACCESS_REFUSED): the broker closes that attempt's channel,
@@ -171,12 +162,8 @@ public sealed class ConsumerCancelTests(ITestOutputHelper output)
     [BrokerFact]
     public async Task DoctorStopsWhileTryingToConsumeAgain_NeverConsumesAgain()
     {
-        await using var broker = await PrivateBroker.StartAsync();
-        await using var cloud = await FakeCloud.StartAsync();
-        cloud.AddCompute("compute-1", "svc-1");
-        var logs = new LogCapture();
-        await using var doctor = await StartDoctorAsync(cloud, broker, logs);
-        await ConsumingAsync(doctor, cloud, broker, "vm-1");
+        await using var rig = await ConsumingRigAsync();
+        var (broker, cloud, logs, doctor) = rig;
 
         await broker.CtlAsync(NoConfigure);
         await broker.CtlAsync("delete_queue", Queue);
@@ -196,12 +183,8 @@ public sealed class ConsumerCancelTests(ITestOutputHelper output)
     {
         // RabbitMQ closes a channel (406 PRECONDITION_FAILED, the connection staying open) that holds a delivery unacknowledged
         // longer than consumer_timeout (default 30 min; here 1 s, checked every 200 ms instead of every minute).
-        await using var broker = await PrivateBroker.StartAsync(new BrokerConfig("consumer_timeout = 1000", "[{rabbit, [{channel_tick_interval, 200}]}].\n"));
-        await using var cloud = await FakeCloud.StartAsync();
-        cloud.AddCompute("compute-1", "svc-1");
-        var logs = new LogCapture();
-        await using var doctor = await StartDoctorAsync(cloud, broker, logs);
-        await ConsumingAsync(doctor, cloud, broker, "vm-1");
+        await using var rig = await ConsumingRigAsync(new BrokerConfig("consumer_timeout = 1000", "[{rabbit, [{channel_tick_interval, 200}]}].\n"));
+        var (broker, cloud, logs, doctor) = rig;
         var passes = await PassesAsync(doctor);
 
         // Doctor acknowledges a message once its change is committed; while another program holds the store's write lock
@@ -247,6 +230,44 @@ public sealed class ConsumerCancelTests(ITestOutputHelper output)
     }
 
     // ---- helpers -----------------------------------------------------------------------------------------------------------
+
+    /// <summary>A private broker, a fake cloud with compute-1, and a Doctor consuming from the broker (vm-1 seen through a
+    /// notification), disposed in the reverse order.</summary>
+    private sealed record Rig(PrivateBroker Broker, FakeCloud Cloud, LogCapture Logs, OpenStackDoctor Doctor) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync()
+        {
+            await Doctor.DisposeAsync();
+            await Cloud.DisposeAsync();
+            await Broker.DisposeAsync();
+        }
+    }
+
+    private static async Task<Rig> ConsumingRigAsync(BrokerConfig? config = null)
+    {
+        var broker = await PrivateBroker.StartAsync(config ?? new BrokerConfig());
+        FakeCloud? cloud = null;
+        OpenStackDoctor? doctor = null;
+        try
+        {
+            cloud = await FakeCloud.StartAsync();
+            cloud.AddCompute("compute-1", "svc-1");
+            var logs = new LogCapture();
+            // A day between periodic reconciliations (StartDoctorAsync): only a resubscribe can explain a pass during a test.
+            doctor = await StartDoctorAsync(cloud, broker, logs);
+            await ConsumingAsync(doctor, cloud, broker, "vm-1");
+            return new Rig(broker, cloud, logs, doctor);
+        }
+        catch
+        {
+            if (doctor is not null)
+                await doctor.DisposeAsync();
+            if (cloud is not null)
+                await cloud.DisposeAsync();
+            await broker.DisposeAsync();
+            throw;
+        }
+    }
 
     private static Task<OpenStackDoctor> StartDoctorAsync(FakeCloud cloud, PrivateBroker broker, LogCapture logs) =>
         OpenStackDoctor.StartAsync(cloud, o =>
